@@ -1,0 +1,41 @@
+"""Unauthenticated probes for orchestrators: liveliness and readiness."""
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
+
+from gateway.proxy.views import GatewayAPIView, json_response
+from gateway.state import shared_state
+
+
+class LivelinessView(GatewayAPIView):
+    async def get(self, request) -> HttpResponse:
+        return json_response("I'm alive!")
+
+
+def _database_answers() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+
+
+class ReadinessView(GatewayAPIView):
+    """200 when the database (and Redis, if configured) answer; 503 otherwise."""
+
+    async def get(self, request) -> HttpResponse:
+        is_db_up = await sync_to_async(_database_answers)()
+        state = shared_state()
+        is_cache_up = await state.ping()
+        is_ready = is_db_up and is_cache_up
+        return json_response(
+            {
+                "status": "healthy" if is_ready else "unhealthy",
+                "db": "connected" if is_db_up else "Not connected",
+                "cache": state.backend if is_cache_up else f"{state.backend} not connected",
+            },
+            status=200 if is_ready else 503,
+        )

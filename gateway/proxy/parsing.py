@@ -1,0 +1,224 @@
+"""From an HTTP request to a ProxyCall: the key headers, then the JSON body.
+
+Every rejection is a 400 (or 401/413) that names the field at fault.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest
+
+from gateway.errors import AuthenticationFailed, BadRequest, RequestTooLarge
+from gateway.proxy.runtime import Runtime
+from gateway.types import CallType, ProxyCall
+
+# Where LiteLLM looks for the key, first match wins (request.META names).
+KEY_HEADERS_AFTER_AUTHORIZATION = ("HTTP_API_KEY", "HTTP_X_API_KEY", "HTTP_X_GOOG_API_KEY",
+                                   "HTTP_OCP_APIM_SUBSCRIPTION_KEY")
+# Fields the gateway acts on itself; they are not sent to the provider.
+GATEWAY_FIELDS = ("metadata", "tags", "cache", "mock_response", "fallbacks", "num_retries", "timeout",
+                  "disable_fallbacks", "context_window_fallback_dict", "mock_testing_fallbacks",
+                  "litellm_metadata", "proxy_server_request", "guardrails", "caching", "no-log")
+# Fields that would point the gateway at another server or credential (SSRF).
+CLIENT_CREDENTIAL_FIELDS = ("api_base", "base_url", "api_key", "api_version", "extra_headers", "headers",
+                            "azure_ad_token", "custom_llm_provider")
+MESSAGE_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+def read_api_key(request: HttpRequest, runtime: Runtime) -> str | None:
+    meta = request.META
+    value = meta.get(runtime.key_header_meta)
+    if value:
+        return _without_scheme(value)
+    authorization = meta.get("HTTP_AUTHORIZATION")
+    if authorization:
+        if "Credential=Bearer " in authorization:  # AWS SigV4-style clients
+            return authorization.split("Credential=Bearer ", 1)[1].split("/", 1)[0].strip() or None
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() not in ("bearer", "basic"):
+            raise AuthenticationFailed(
+                "Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix."
+            )
+        return token.strip() or None
+    for name in KEY_HEADERS_AFTER_AUTHORIZATION:
+        value = meta.get(name)
+        if value:
+            return value.strip()
+    return None
+
+
+def _without_scheme(value: str) -> str:
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else value.strip()
+
+
+def parse_call(request: HttpRequest, runtime: Runtime, call_type: CallType, route: str, request_id: str,
+               api_key: str | None, path_model: str | None = None) -> ProxyCall:
+    body = read_json_body(request, runtime.max_body_bytes)
+    credentials = _take_client_credentials(body, runtime)
+    gateway_fields = {name: body.pop(name) for name in GATEWAY_FIELDS if name in body}
+
+    model = runtime.config.general_settings.completion_model or path_model or body.get("model")
+    if model is None or model == "":
+        raise BadRequest(f"{route}: model is required", param="model")
+    if not isinstance(model, str):
+        raise BadRequest(f"{route}: model must be a string", param="model")
+    body["model"] = model
+    _check_fields(body, call_type)
+
+    is_stream = body.get("stream") is True and call_type.is_streamable
+    stream_options = body.get("stream_options") or {}
+    return ProxyCall(
+        call_type=call_type,
+        route=route,
+        model=model,
+        body=body,
+        request_id=request_id,
+        api_key=api_key,
+        is_stream=is_stream,
+        wants_usage_chunk=is_stream and stream_options.get("include_usage") is True,
+        mock_response=_mock_response(gateway_fields.get("mock_response")),
+        timeout=_timeout(gateway_fields.get("timeout"), request.META.get("HTTP_X_LITELLM_TIMEOUT")),
+        client_credentials=credentials,
+    )
+
+
+def read_json_body(request: HttpRequest, max_bytes: int) -> dict:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith("multipart/"):
+        raise BadRequest(f"Content-Type {content_type.split(';')[0]} is not accepted here: send a JSON body "
+                         "with Content-Type: application/json")
+    length = request.META.get("CONTENT_LENGTH")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise _too_large(max_bytes)
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise _too_large(max_bytes) from None
+    if len(raw) > max_bytes:
+        raise _too_large(max_bytes)
+    if not raw:
+        raise BadRequest("Invalid JSON payload: the request body is empty")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"Invalid JSON payload: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("Invalid JSON payload: the body must be a JSON object")
+    return body
+
+
+def _too_large(max_bytes: int) -> RequestTooLarge:
+    return RequestTooLarge(f"Request body too large: the limit is {max_bytes // (1024 * 1024)} MB "
+                           "(general_settings.max_request_size_mb)")
+
+
+def _take_client_credentials(body: dict, runtime: Runtime) -> dict:
+    present = [name for name in CLIENT_CREDENTIAL_FIELDS if name in body]
+    if not present:
+        return {}
+    if not runtime.config.general_settings.allow_client_side_credentials:
+        name = present[0]
+        raise BadRequest(f"{name} is not allowed in the request: the gateway decides which provider and "
+                         "credentials serve a model. An admin can allow it with "
+                         "general_settings.allow_client_side_credentials.", param=name)
+    credentials = {name: body.pop(name) for name in present}
+    if "base_url" in credentials:
+        credentials.setdefault("api_base", credentials.pop("base_url"))
+    return credentials
+
+
+def _check_fields(body: dict, call_type: CallType) -> None:
+    if call_type is CallType.CHAT:
+        _check_messages(body.get("messages"))
+    elif call_type is CallType.COMPLETION:
+        prompt = body.get("prompt")
+        if prompt is None:
+            raise BadRequest("prompt is required", param="prompt")
+        if not isinstance(prompt, (str, list)):
+            raise BadRequest("prompt must be a string or a list", param="prompt")
+    else:
+        value = body.get("input")
+        if value is None:
+            raise BadRequest("input is required", param="input")
+        if not isinstance(value, (str, list)) or value == "" or value == []:
+            raise BadRequest("input must be a non-empty string or list", param="input")
+    for name, check in FIELD_CHECKS.items():
+        if name in body and body[name] is not None:
+            problem = check(body[name])
+            if problem:
+                raise BadRequest(f"{name} {problem}", param=name)
+
+
+def _check_messages(messages: Any) -> None:
+    if messages is None:
+        raise BadRequest("messages is required", param="messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("messages must be a non-empty list of message objects", param="messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise BadRequest(f"messages[{index}] must be an object with role and content", param=f"messages[{index}]")
+        role = message.get("role")
+        if role not in MESSAGE_ROLES:
+            raise BadRequest(f"messages[{index}].role must be one of {', '.join(sorted(MESSAGE_ROLES))}; "
+                             f"got {role!r}", param=f"messages[{index}].role")
+
+
+def _number(value: Any) -> str | None:
+    return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "must be a number"
+
+
+def _integer(value: Any) -> str | None:
+    return None if isinstance(value, int) and not isinstance(value, bool) else "must be an integer"
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _object(value: Any) -> str | None:
+    return None if isinstance(value, dict) else "must be an object"
+
+
+def _list(value: Any) -> str | None:
+    return None if isinstance(value, list) else "must be a list"
+
+
+def _string(value: Any) -> str | None:
+    return None if isinstance(value, str) else "must be a string"
+
+
+def _stop(value: Any) -> str | None:
+    return None if isinstance(value, (str, list)) else "must be a string or a list of strings"
+
+
+FIELD_CHECKS = {
+    "stream": _boolean, "stream_options": _object, "temperature": _number, "top_p": _number,
+    "presence_penalty": _number, "frequency_penalty": _number, "max_tokens": _integer,
+    "max_completion_tokens": _integer, "n": _integer, "seed": _integer, "stop": _stop, "tools": _list,
+    "user": _string, "logit_bias": _object, "response_format": _object, "dimensions": _integer,
+    "encoding_format": _string,
+}
+
+
+def _mock_response(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("mock_response must be a string", param="mock_response")
+    return value
+
+
+def _timeout(body_value: Any, header_value: str | None) -> float | None:
+    value = body_value if body_value is not None else header_value
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise BadRequest("timeout must be a number of seconds", param="timeout") from None
+    if seconds <= 0 or isinstance(value, bool):
+        raise BadRequest("timeout must be a positive number of seconds", param="timeout")
+    return seconds

@@ -1,0 +1,86 @@
+"""What the hot path reads on every request: config, deployment table, master
+key and timeouts, built once per process and swapped whole (never mutated)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from gateway.config.loader import load_config
+from gateway.config.schema import ConfigError, GatewayConfig
+from routing.deployments import DeploymentTable, build_table
+from routing.providers.registry import KNOWN_PROVIDERS, adapter_for
+
+# LiteLLM's own default is 6000 s; teams set 600 s, which is what a client can wait for.
+DEFAULT_TIMEOUT_SECONDS = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    config: GatewayConfig
+    table: DeploymentTable
+    master_key: str
+    timeout: float
+    stream_timeout: float | None
+    max_body_bytes: int
+    key_header_meta: str  # request.META name of the LiteLLM key header
+
+    @property
+    def is_auth_enabled(self) -> bool:
+        return bool(self.master_key)
+
+
+def config_path(explicit: str | None = None) -> Path:
+    """--config, else CONFIG_FILE_PATH, else the shipped offline default."""
+    return Path(explicit or settings.CONFIG_FILE_PATH or settings.DEFAULT_CONFIG_FILE)
+
+
+def build_runtime(config: GatewayConfig) -> Runtime:
+    table = build_table(config, KNOWN_PROVIDERS)
+    problems = [
+        f"{config.path}: {deployment.entry.entry}: {problem}"
+        for deployments in table.groups.values()
+        for deployment in deployments
+        for problem in adapter_for(deployment.provider).config_problems(deployment)
+    ]
+    if problems:
+        raise ConfigError(problems)
+    general, router, litellm = config.general_settings, config.router_settings, config.litellm_settings
+    max_mb = general.max_request_size_mb
+    header = general.litellm_key_header_name or "x-litellm-api-key"
+    return Runtime(
+        config=config,
+        table=table,
+        master_key=general.master_key or settings.LITELLM_MASTER_KEY,
+        timeout=float(router.timeout or litellm.request_timeout or DEFAULT_TIMEOUT_SECONDS),
+        stream_timeout=router.stream_timeout,
+        max_body_bytes=int(max_mb * 1024 * 1024) if max_mb else settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        key_header_meta="HTTP_" + header.upper().replace("-", "_"),
+    )
+
+
+def load_runtime(path: str | Path) -> Runtime:
+    return build_runtime(load_config(path))
+
+
+_current: Runtime | None = None
+
+
+def current() -> Runtime:
+    """The process's runtime, loaded from the configured file on first use."""
+    global _current
+    if _current is None:
+        _current = load_runtime(config_path())
+    return _current
+
+
+def install(runtime: Runtime) -> None:
+    """Make `runtime` current (serve at start-up; tests)."""
+    global _current
+    _current = runtime
+
+
+def reset() -> None:
+    global _current
+    _current = None

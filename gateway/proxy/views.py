@@ -1,0 +1,119 @@
+"""adrf views for the OpenAI and Azure routes: parse, run the pipeline, render."""
+from __future__ import annotations
+
+import uuid
+import orjson
+from adrf.views import APIView
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+
+from gateway.errors import render_exception
+from gateway.proxy import pipeline, runtime as runtime_module
+from gateway.proxy.streaming import sse_frames
+from gateway.proxy.parsing import read_api_key
+from gateway.types import CallType, ProxyCall, ProxyReply
+from keys.auth import authenticate
+
+MODELS_CREATED = 1677610602  # the fixed `created` LiteLLM reports for every model
+
+
+class GatewayAPIView(APIView):
+    """An adrf view whose DRF auth/permission/throttle steps are empty and run
+    inline: adrf would hop to a thread for them on every request, and our own
+    async pipeline does auth and limits."""
+
+    authentication_classes = ()
+    permission_classes = ()
+    throttle_classes = ()
+
+    async def async_dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.args, self.kwargs = args, kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)  # nothing in it blocks: see class docstring
+            handler = getattr(self, request.method.lower(), None)
+            if handler is None or request.method.lower() not in self.http_method_names:
+                handler = self.http_method_not_allowed
+                response = handler(request, *args, **kwargs)
+            else:
+                response = await handler(request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+
+def json_response(payload: object, status: int = 200) -> HttpResponse:
+    content = orjson.dumps(payload)
+    response = HttpResponse(content, status=status, content_type="application/json")
+    response["content-length"] = str(len(content))
+    return response
+
+
+class ProxyView(GatewayAPIView):
+    """POST an OpenAI-shaped request; the Azure routes pass the model in the path."""
+
+    call_type: CallType = CallType.CHAT
+
+    async def post(self, request, deployment: str | None = None) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        incoming = pipeline.Incoming(request=request._request, call_type=self.call_type, route=request.path,
+                                     request_id=request_id, path_model=deployment)
+        try:
+            call, reply = await pipeline.run(incoming)
+        except Exception as exc:
+            response = render_exception(exc)
+            response["x-litellm-call-id"] = request_id
+            return response
+        return render_reply(call, reply)
+
+
+def render_reply(call: ProxyCall, reply: ProxyReply) -> HttpResponse:
+    general = runtime_module.current().config.general_settings
+    response_model = call.model if general.response_model_name == "model_group" else None
+    if reply.stream is not None:
+        response = StreamingHttpResponse(sse_frames(reply.stream, call, response_model),
+                                         content_type="text/event-stream")
+        response["cache-control"] = "no-cache"
+        response["x-accel-buffering"] = "no"  # tell nginx-style proxies not to buffer the stream
+        headers = reply.stream.headers
+    else:
+        body = reply.reply.body
+        if response_model is not None and "model" in body:
+            body["model"] = response_model
+        content = orjson.dumps(body)
+        response = HttpResponse(content, content_type="application/json")
+        response["content-length"] = str(len(content))
+        headers = reply.reply.headers
+    for name, value in headers.items():
+        response[name] = value
+    response["x-litellm-call-id"] = call.request_id
+    response["x-litellm-model-id"] = reply.deployment_id
+    response["x-litellm-model-group"] = reply.model_group
+    if reply.api_base:
+        response["x-litellm-model-api-base"] = reply.api_base
+    return response
+
+
+class ChatCompletionsView(ProxyView):
+    call_type = CallType.CHAT
+
+
+class CompletionsView(ProxyView):
+    call_type = CallType.COMPLETION
+
+
+class EmbeddingsView(ProxyView):
+    call_type = CallType.EMBEDDING
+
+
+class ModelsView(GatewayAPIView):
+    """GET /v1/models: the model groups (and visible aliases) this key may call."""
+
+    async def get(self, request) -> HttpResponse:
+        runtime = runtime_module.current()
+        authenticate(read_api_key(request._request, runtime), runtime.master_key)
+        data = [{"id": name, "object": "model", "created": MODELS_CREATED, "owned_by": "openai"}
+                for name in runtime.table.visible_names()]
+        return json_response({"object": "list", "data": data})

@@ -1,0 +1,125 @@
+"""Every environment read of the gateway happens here (django-environ).
+
+Two ways to run:
+- embedded (the default): SQLite file, no Redis, state in process memory;
+- production: DATABASE_URL points at PostgreSQL and REDIS_URL at Redis.
+"""
+import hashlib
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+# LiteLLM's names, so an existing deployment's environment works unchanged.
+LITELLM_MASTER_KEY: str = env.str("LITELLM_MASTER_KEY", default="")
+CONFIG_FILE_PATH: str = env.str("CONFIG_FILE_PATH", default="")
+DEFAULT_CONFIG_FILE = BASE_DIR / "gateway" / "config" / "default.yaml"
+REDIS_URL: str = env.str("REDIS_URL", default="")
+HOST: str = env.str("HOST", default="0.0.0.0")
+PORT: int = env.int("PORT", default=4000)
+NUM_WORKERS: int = env.int("NUM_WORKERS", default=1)
+
+DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
+# Without an explicit secret, derive one from the master key so several workers
+# and restarts agree; the embedded default gets a fixed development value.
+SECRET_KEY: str = env.str(
+    "DJANGO_SECRET_KEY",
+    default=hashlib.sha256(f"gateway-secret:{LITELLM_MASTER_KEY or 'dev'}".encode()).hexdigest(),
+)
+# A gateway is reached by IP, container name or load balancer: the Host header
+# says nothing about trust here.
+ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "rest_framework",
+    "adrf",
+    "gateway",
+    "routing",
+    "keys",
+    "spend",
+]
+
+# Kept short and async on purpose: each sync middleware costs a thread hop on
+# every proxied request (../shared/PERFORMANCE.md).
+MIDDLEWARE = ["gateway.errors.ErrorMiddleware"]
+
+ROOT_URLCONF = "gateway.urls"
+ASGI_APPLICATION = "gateway.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'gateway.sqlite3'}")
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# LLM requests carry long prompts and images; general_settings.max_request_size_mb
+# can lower this per deployment of the gateway.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=32 * 1024 * 1024)
+
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "gateway.errors.drf_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+}
+
+CELERY_BROKER_URL: str = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER: bool = not REDIS_URL
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_TZ = True
+USE_I18N = False
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOG_LEVEL: str = env.str("LITELLM_LOG", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "gateway": {"level": LOG_LEVEL},
+        "routing": {"level": LOG_LEVEL},
+        "keys": {"level": LOG_LEVEL},
+        "spend": {"level": LOG_LEVEL},
+        # django.request logs every 4xx as a warning: noise for a proxy whose
+        # clients routinely send bad keys; our error middleware logs 5xx itself.
+        "django.request": {"level": "ERROR"},
+    },
+}
+
+# Azure upstream version when a deployment names none (LiteLLM 1.110's default).
+AZURE_API_VERSION: str = env.str("AZURE_API_VERSION", default="2025-02-01-preview")

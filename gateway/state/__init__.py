@@ -1,0 +1,32 @@
+"""The process's SharedState: one owner, built lazily per event loop, reset for tests."""
+from __future__ import annotations
+
+import asyncio
+
+from django.conf import settings
+
+from gateway.state.base import SharedState
+
+_state: SharedState | None = None
+_state_loop: asyncio.AbstractEventLoop | None = None
+
+
+def shared_state() -> SharedState:
+    global _state, _state_loop
+    loop = asyncio.get_running_loop()
+    if _state is None or (_state.backend == "redis" and _state_loop is not loop):
+        if settings.REDIS_URL:
+            from gateway.state.redis import RedisState
+
+            _state = RedisState(settings.REDIS_URL)
+        else:
+            from gateway.state.memory import MemoryState
+
+            _state = MemoryState()
+        _state_loop = loop
+    return _state
+
+
+def reset() -> None:
+    global _state, _state_loop
+    _state, _state_loop = None, None

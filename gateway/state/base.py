@@ -1,0 +1,26 @@
+"""Shared state (counters, cooldowns, cached keys): Redis when REDIS_URL is set,
+process memory otherwise. Everything else reaches Redis only through this."""
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class SharedState(Protocol):
+    backend: str  # "redis" | "memory"
+
+    async def ping(self) -> bool:
+        """True when the store answers; never raises."""
+        ...
+
+    async def get(self, key: str) -> bytes | None:
+        ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
+        ...
+
+    async def incr(self, key: str, amount: int = 1, ttl_seconds: float | None = None) -> int:
+        """Add to a counter; the TTL is set when the counter is created."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        ...

@@ -1,0 +1,47 @@
+"""In-process shared state for the embedded mode (one process, no Redis)."""
+from __future__ import annotations
+
+import time
+
+
+class MemoryState:
+    backend = "memory"
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[bytes | int, float | None]] = {}
+
+    def _live(self, key: str) -> bytes | int | None:
+        item = self._values.get(key)
+        if item is None:
+            return None
+        value, expires_at = item
+        if expires_at is not None and expires_at <= time.monotonic():
+            del self._values[key]
+            return None
+        return value
+
+    @staticmethod
+    def _expiry(ttl_seconds: float | None) -> float | None:
+        return time.monotonic() + ttl_seconds if ttl_seconds else None
+
+    async def ping(self) -> bool:
+        return True
+
+    async def get(self, key: str) -> bytes | None:
+        value = self._live(key)
+        return str(value).encode() if isinstance(value, int) else value
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
+        self._values[key] = (value, self._expiry(ttl_seconds))
+
+    async def incr(self, key: str, amount: int = 1, ttl_seconds: float | None = None) -> int:
+        current = self._live(key)
+        if current is None:
+            self._values[key] = (amount, self._expiry(ttl_seconds))
+            return amount
+        total = int(current) + amount
+        self._values[key] = (total, self._values[key][1])
+        return total
+
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)

@@ -1,0 +1,42 @@
+"""Shared state in Redis, so several gateway processes and hosts agree."""
+from __future__ import annotations
+
+import logging
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("gateway.state")
+
+KEY_PREFIX = "gw:"
+
+
+class RedisState:
+    backend = "redis"
+
+    def __init__(self, url: str) -> None:
+        self._client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except (RedisError, OSError) as exc:
+            logger.warning("redis ping failed: %s", type(exc).__name__)
+            return False
+
+    async def get(self, key: str) -> bytes | None:
+        return await self._client.get(KEY_PREFIX + key)
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
+        await self._client.set(KEY_PREFIX + key, value, px=int(ttl_seconds * 1000) if ttl_seconds else None)
+
+    async def incr(self, key: str, amount: int = 1, ttl_seconds: float | None = None) -> int:
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.incrby(KEY_PREFIX + key, amount)
+            if ttl_seconds:
+                pipe.pexpire(KEY_PREFIX + key, int(ttl_seconds * 1000), nx=True)
+            total, *_ = await pipe.execute()
+        return int(total)
+
+    async def delete(self, key: str) -> None:
+        await self._client.delete(KEY_PREFIX + key)

@@ -1,0 +1,88 @@
+"""Frozen messages that cross module boundaries on the hot path."""
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+
+class CallType(enum.Enum):
+    """What the client asked for; the value is the OpenAI path suffix."""
+
+    CHAT = "chat/completions"
+    COMPLETION = "completions"
+    EMBEDDING = "embeddings"
+
+    @property
+    def is_streamable(self) -> bool:
+        return self is not CallType.EMBEDDING
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyCall:
+    """One parsed client request. `body` is the OpenAI payload minus the fields
+    the gateway consumes itself (metadata, mock_response, timeout...)."""
+
+    call_type: CallType
+    route: str
+    model: str
+    body: dict
+    request_id: str
+    api_key: str | None = None
+    is_stream: bool = False
+    wants_usage_chunk: bool = False
+    mock_response: str | None = None
+    timeout: float | None = None
+    # api_base/api_key/extra_headers a client may set only when an admin allows it.
+    client_credentials: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyContext:
+    """Who is calling. The master key is the only caller until virtual keys land."""
+
+    is_admin: bool
+    key_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    @classmethod
+    def from_openai(cls, usage: dict | None) -> Usage | None:
+        if not isinstance(usage, dict):
+            return None
+        prompt = int(usage.get("prompt_tokens") or 0)
+        completion = int(usage.get("completion_tokens") or 0)
+        return cls(prompt, completion, int(usage.get("total_tokens") or prompt + completion))
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReply:
+    """A complete (non-streamed) answer from a provider."""
+
+    body: dict
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStream:
+    """An upstream stream whose status line has arrived and was a success.
+    `chunks` yields parsed OpenAI chunk objects; closing it closes the upstream."""
+
+    chunks: AsyncIterator[dict]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyReply:
+    """What the pipeline hands back to the view."""
+
+    deployment_id: str
+    model_group: str
+    api_base: str = ""  # without credentials or query string, for x-litellm-model-api-base
+    reply: ProviderReply | None = None
+    stream: ProviderStream | None = None

@@ -1,0 +1,37 @@
+"""Routes: OpenAI-compatible (with and without /v1), Azure-style deployments, health."""
+from django.urls import path
+
+from gateway import health
+from gateway.proxy import views
+
+chat = views.ChatCompletionsView.as_view()
+completions = views.CompletionsView.as_view()
+embeddings = views.EmbeddingsView.as_view()
+models = views.ModelsView.as_view()
+
+urlpatterns = []
+for prefix in ("", "v1/"):
+    urlpatterns += [
+        path(f"{prefix}chat/completions", chat),
+        path(f"{prefix}completions", completions),
+        path(f"{prefix}embeddings", embeddings),
+        path(f"{prefix}models", models),
+        path(f"{prefix}engines/<str:deployment>/chat/completions", chat),
+        path(f"{prefix}engines/<str:deployment>/completions", completions),
+        path(f"{prefix}engines/<str:deployment>/embeddings", embeddings),
+    ]
+
+urlpatterns += [
+    # Azure OpenAI's layout, which n8n's "Azure OpenAI" credential and AzureOpenAI() call.
+    path("openai/deployments/<str:deployment>/chat/completions", chat),
+    path("openai/deployments/<str:deployment>/completions", completions),
+    path("openai/deployments/<str:deployment>/embeddings", embeddings),
+    path("health/liveliness", health.LivelinessView.as_view()),
+    path("health/liveness", health.LivelinessView.as_view()),
+    path("health/readiness", health.ReadinessView.as_view()),
+]
+
+handler400 = "gateway.errors.bad_request"
+handler403 = "gateway.errors.permission_denied"
+handler404 = "gateway.errors.page_not_found"
+handler500 = "gateway.errors.server_error"

@@ -1,0 +1,3 @@
+from routing.providers.azure.adapter import AzureAdapter
+
+__all__ = ["AzureAdapter"]

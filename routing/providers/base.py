@@ -1,0 +1,122 @@
+"""The provider adapter interface, the shared HTTP client, and the translation
+of upstream failures into ProviderError at the edge."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+import httpx
+import orjson
+from httpx_aiohttp import AiohttpTransport
+
+from gateway.errors import ProviderError, UpstreamTimeout
+from gateway.types import ProviderReply, ProviderStream, ProxyCall
+from routing.deployments import Deployment
+
+MAX_UPSTREAM_CONNECTIONS = 1000
+# Provider headers worth handing back to the client as they are.
+PASSTHROUGH_HEADERS = ("x-ratelimit-limit-requests", "x-ratelimit-limit-tokens",
+                       "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens")
+
+_EXCEPTION_NAMES = {400: "BadRequestError", 401: "AuthenticationError", 403: "PermissionDeniedError",
+                    404: "NotFoundError", 408: "Timeout", 422: "UnprocessableEntityError", 429: "RateLimitError",
+                    503: "ServiceUnavailableError"}
+
+
+class ProviderAdapter(Protocol):
+    """What every provider offers the pipeline."""
+
+    name: str
+
+    def config_problems(self, deployment: Deployment) -> list[str]:
+        """Problems with a deployment's settings, found at start-up."""
+        ...
+
+    async def send(self, call: ProxyCall, deployment: Deployment, timeout: float) -> ProviderReply:
+        ...
+
+    async def open_stream(self, call: ProxyCall, deployment: Deployment, timeout: float,
+                          first_chunk_timeout: float) -> ProviderStream:
+        """Return once the upstream accepted the stream; raise ProviderError if it refused."""
+        ...
+
+
+_client: httpx.AsyncClient | None = None
+_client_loop: asyncio.AbstractEventLoop | None = None
+
+
+def http_client() -> httpx.AsyncClient:
+    """The process's one pooled client (aiohttp transport: see ../shared/PERFORMANCE.md).
+    Bound to the running loop; a new loop (tests) gets a new client."""
+    global _client, _client_loop
+    loop = asyncio.get_running_loop()
+    if _client is None or _client_loop is not loop:
+        limits = httpx.Limits(max_connections=MAX_UPSTREAM_CONNECTIONS,
+                              max_keepalive_connections=MAX_UPSTREAM_CONNECTIONS)
+        # trust_env off: an HTTP_PROXY in the environment must not reroute provider calls.
+        _client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits, trust_env=False), trust_env=False,
+                                    follow_redirects=False)
+        _client_loop = loop
+    return _client
+
+
+def provider_label(provider: str) -> str:
+    return {"openai": "OpenAI", "azure": "Azure", "mock": "Mock"}.get(provider, provider.capitalize())
+
+
+def upstream_error(deployment: Deployment, status: int, body: bytes, retry_after: str | None) -> ProviderError:
+    """The provider's own message, prefixed as LiteLLM does; 5xx also name the deployment."""
+    message, error_type = _provider_message(body)
+    name = _EXCEPTION_NAMES.get(status, "InternalServerError" if status >= 500 else "APIError")
+    text = f"litellm.{name}: {provider_label(deployment.provider)}Exception - {message}"
+    if status >= 500:
+        text += f" (deployment {deployment.id} of model group {deployment.model_name})"
+        error_type = None
+    return ProviderError(text, status=status, deployment_id=deployment.id, retry_after=retry_after,
+                         error_type=error_type)
+
+
+def _provider_message(body: bytes) -> tuple[str, str | None]:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return (body[:500].decode("utf-8", "replace").strip() or "no error message"), None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or error), error.get("type") if isinstance(error.get("type"), str) else None
+    if isinstance(error, str):
+        return error, None
+    return str(parsed)[:500], None
+
+
+def timeout_error(deployment: Deployment, seconds: float) -> UpstreamTimeout:
+    return UpstreamTimeout(f"litellm.Timeout: {provider_label(deployment.provider)}Exception - no answer from "
+                           f"deployment {deployment.id} of model group {deployment.model_name} within {seconds:g}s",
+                           deployment_id=deployment.id)
+
+
+def connection_error(deployment: Deployment, exc: Exception) -> ProviderError:
+    return ProviderError(f"litellm.APIConnectionError: {provider_label(deployment.provider)}Exception - could not "
+                         f"reach deployment {deployment.id} of model group {deployment.model_name}: "
+                         f"{type(exc).__name__}", status=502, deployment_id=deployment.id)
+
+
+def passthrough_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {name: headers[name] for name in PASSTHROUGH_HEADERS if name in headers}
+
+
+async def sse_chunks(response: httpx.Response) -> AsyncIterator[dict]:
+    """Parse an OpenAI-style event stream into chunk objects; closing this
+    iterator closes the upstream response (and so cancels the upstream call)."""
+    try:
+        async for line in response.aiter_lines():
+            if not line.startswith("data:"):
+                continue  # blank separators, comments, event: lines
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            if data:
+                yield orjson.loads(data)
+    finally:
+        await response.aclose()

@@ -1,0 +1,3 @@
+from routing.providers.mock.adapter import MockAdapter
+
+__all__ = ["MockAdapter"]

@@ -1,0 +1,3 @@
+from routing.providers.openai.adapter import OpenAIAdapter
+
+__all__ = ["OpenAIAdapter"]

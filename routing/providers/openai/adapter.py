@@ -1,0 +1,85 @@
+"""OpenAI, and any server that speaks its API at an `api_base` (vLLM, Ollama, LM Studio...)."""
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import orjson
+
+from gateway.types import ProviderReply, ProviderStream, ProxyCall
+from routing.deployments import Deployment
+from routing.providers import base
+
+
+class OpenAIAdapter:
+    name = "openai"
+    default_api_base: str | None = "https://api.openai.com/v1"
+
+    def config_problems(self, deployment: Deployment) -> list[str]:
+        if not (deployment.entry.api_base or self.default_api_base):
+            return ["litellm_params.api_base: is required for this provider"]
+        return []
+
+    def url(self, call: ProxyCall, deployment: Deployment) -> str:
+        api_base = call.client_credentials.get("api_base") or deployment.entry.api_base or self.default_api_base
+        return f"{str(api_base).rstrip('/')}/{call.call_type.value}"
+
+    def headers(self, call: ProxyCall, deployment: Deployment) -> dict[str, str]:
+        headers = {"content-type": "application/json", **deployment.entry.headers}
+        api_key = call.client_credentials.get("api_key") or deployment.entry.api_key
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        headers.update(call.client_credentials.get("extra_headers") or {})
+        return headers
+
+    def payload(self, call: ProxyCall, deployment: Deployment) -> bytes:
+        body = {**call.body, "model": deployment.entry.provider_model}
+        if call.is_stream:
+            # Always ask for the usage chunk so the gateway can bill streams;
+            # the stream renderer hides it from clients that did not ask.
+            body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+        return orjson.dumps(body)
+
+    def _request(self, call: ProxyCall, deployment: Deployment, timeout: float) -> httpx.Request:
+        return base.http_client().build_request(
+            "POST", self.url(call, deployment), content=self.payload(call, deployment),
+            headers=self.headers(call, deployment), timeout=httpx.Timeout(timeout),
+        )
+
+    async def send(self, call: ProxyCall, deployment: Deployment, timeout: float) -> ProviderReply:
+        client = base.http_client()
+        request = self._request(call, deployment, timeout)
+        try:
+            async with asyncio.timeout(timeout):
+                response = await client.send(request)
+        except (TimeoutError, httpx.TimeoutException):
+            raise base.timeout_error(deployment, timeout) from None
+        except httpx.TransportError as exc:
+            raise base.connection_error(deployment, exc) from None
+        if response.status_code >= 400:
+            raise base.upstream_error(deployment, response.status_code, response.content,
+                                      response.headers.get("retry-after"))
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise base.upstream_error(deployment, 502, b"the provider answered with invalid JSON", None) from None
+        return ProviderReply(body=body, headers=base.passthrough_headers(response.headers))
+
+    async def open_stream(self, call: ProxyCall, deployment: Deployment, timeout: float,
+                          first_chunk_timeout: float) -> ProviderStream:
+        client = base.http_client()
+        request = self._request(call, deployment, timeout)
+        try:
+            async with asyncio.timeout(first_chunk_timeout):
+                response = await client.send(request, stream=True)
+        except (TimeoutError, httpx.TimeoutException):
+            raise base.timeout_error(deployment, first_chunk_timeout) from None
+        except httpx.TransportError as exc:
+            raise base.connection_error(deployment, exc) from None
+        if response.status_code >= 400:
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
+            raise base.upstream_error(deployment, response.status_code, body, response.headers.get("retry-after"))
+        return ProviderStream(chunks=base.sse_chunks(response), headers=base.passthrough_headers(response.headers))

@@ -1,0 +1,728 @@
+"""A fast fake OpenAI / Azure OpenAI upstream for tests and benchmarks.
+
+A plain HTTP/1.1 server on raw asyncio (no framework) so that it can take tens
+of thousands of requests per second without becoming the bottleneck of a
+gateway benchmark.  Behaviour is configurable per model (or Azure deployment),
+and every request can be recorded so tests can assert what the gateway sent.
+
+In-process use::
+
+    with FakeUpstream() as up:
+        up.set_behaviour("gpt-4o", kind="status", status=429, retry_after=3)
+        client = OpenAI(base_url=up.openai_base, api_key=up.api_key)
+
+Out-of-process use::
+
+    python -m tests.fake_upstream --port 9000 --api-key sk-... [--no-record]
+
+and configure it with ``POST /_control/behaviour`` / ``POST /_control/reset``;
+``GET /_control/stats`` returns request and stream counters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import itertools
+import logging
+import struct
+import threading
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEXT = "Hello from the fake upstream."
+DEFAULT_API_VERSIONS = frozenset(
+    {"2024-10-21", "2024-06-01", "2025-01-01-preview", "2025-02-01-preview", "2024-02-01"}
+)
+BEHAVIOUR_KINDS = ("ok", "status", "slow", "hang")
+
+MAX_HEAD_BYTES = 64 * 1024  # refuse absurd header blocks instead of buffering forever
+
+# Route tables: operation name -> field the body must carry.
+_OPENAI_ROUTES = {
+    "/v1/chat/completions": "chat",
+    "/v1/completions": "completions",
+    "/v1/embeddings": "embeddings",
+}
+_AZURE_PREFIX = "/openai/deployments/"
+_AZURE_OPS = {"chat/completions": "chat", "completions": "completions", "embeddings": "embeddings"}
+_REQUIRED_FIELD = {"chat": "messages", "completions": "prompt", "embeddings": "input"}
+
+# --- precomputed bytes for the hot path ------------------------------------
+
+_STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
+_JSON_HEADERS = b"Server: fake-upstream\r\nContent-Type: application/json\r\nContent-Length: "
+_STREAM_HEAD = (
+    b"HTTP/1.1 200 OK\r\nServer: fake-upstream\r\nContent-Type: text/event-stream\r\n"
+    b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
+)
+_CLOSE = b"Connection: close\r\n"
+_LAST_CHUNK = b"0\r\n\r\n"
+
+_EMBEDDING = [0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7, -0.8]
+_EMBEDDING_B64 = base64.b64encode(struct.pack("<8f", *_EMBEDDING)).decode()
+
+_UNAUTHORIZED_OPENAI = orjson.dumps({"error": {
+    "message": "Incorrect API key provided", "type": "invalid_request_error",
+    "param": None, "code": "invalid_api_key",
+}})
+_UNAUTHORIZED_AZURE = orjson.dumps({"error": {
+    "code": "401",
+    "message": "Access denied due to invalid subscription key or wrong API endpoint. "
+               "Make sure to provide a valid key for an active subscription and use a "
+               "correct regional API endpoint for your resource.",
+}})
+_NOT_FOUND_AZURE = orjson.dumps({"error": {"code": "404", "message": "Resource not found"}})
+_OK_CONTROL = orjson.dumps({"ok": True})
+
+# Error "type"/"code" pairs roughly as OpenAI reports them, for the status behaviour.
+_ERROR_KINDS = {
+    400: ("invalid_request_error", None, "Bad request (fake upstream)."),
+    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided"),
+    403: ("invalid_request_error", None, "Forbidden (fake upstream)."),
+    404: ("invalid_request_error", "model_not_found", "The model does not exist (fake upstream)."),
+    429: ("requests", "rate_limit_exceeded", "Rate limit reached (fake upstream)."),
+    500: ("server_error", None, "The server had an error while processing your request."),
+    502: ("server_error", None, "Bad gateway."),
+    503: ("server_error", None, "The engine is currently overloaded, please try again later."),
+    504: ("server_error", None, "Gateway timeout."),
+}
+
+
+def _status_line(status: int) -> bytes:
+    return _STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode()
+
+
+def _error_body(message: str, type_: str = "invalid_request_error",
+                param: str | None = None, code: str | None = None) -> bytes:
+    return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
+
+
+def _count_words(text: Any) -> int:
+    return len(text.split()) if isinstance(text, str) else 0
+
+
+def _content_words(content: Any) -> int:
+    """Words in a chat message content: a string or a list of content parts."""
+    if isinstance(content, str):
+        return len(content.split())
+    if isinstance(content, list):
+        return sum(_count_words(p.get("text")) for p in content if isinstance(p, dict))
+    return 0
+
+
+def _usage(prompt: int, completion: int) -> dict[str, Any]:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+
+
+def _sse_chunk(payload: bytes) -> bytes:
+    """One SSE frame wrapped as one HTTP chunk."""
+    frame = b"data: " + payload + b"\n\n"
+    return b"%x\r\n%b\r\n" % (len(frame), frame)
+
+
+# --- public data types -----------------------------------------------------
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How the fake answers for one model.  Unknown params raise TypeError."""
+
+    kind: str = "ok"
+    text: str = DEFAULT_TEXT
+    delay: float = 0.0          # seconds before answering (any kind but hang)
+    chunk_delay: float = 0.0    # seconds between stream chunks
+    status: int = 500           # kind="status"
+    retry_after: float | str | None = None
+    message: str | None = None
+    words: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in BEHAVIOUR_KINDS:
+            raise ValueError(f"unknown behaviour kind {self.kind!r}; expected one of {BEHAVIOUR_KINDS}")
+        object.__setattr__(self, "words", tuple(self.text.split()))
+
+
+_DEFAULT_BEHAVIOUR = Behaviour()
+
+
+# --- connection ------------------------------------------------------------
+
+class _Connection(asyncio.Protocol):
+    """One client connection: parses requests in order, one in flight at a time."""
+
+    def __init__(self, app: FakeUpstream) -> None:
+        self.app = app
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.task: asyncio.Task[None] | None = None  # the request being answered asynchronously
+        self.keep_alive = True
+        self.closed = False
+        self.streaming = False
+        self.sent_continue = False
+
+    # asyncio callbacks
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.app._connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        if self.task is None:
+            self._process()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.app._connections.discard(self)
+        if self.streaming:
+            self.streaming = False
+            self.app.cancelled_streams += 1
+        if self.task is not None:
+            self.task.cancel()
+
+    # request parsing
+    def _process(self) -> None:
+        # Pipelined requests wait until the previous asynchronous answer is done.
+        while self.task is None and not self.closed:
+            buf = self.buf
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buf) > MAX_HEAD_BYTES:
+                    self._fatal(431, "Request header fields too large")
+                return
+            lines = buf[:end].decode("latin-1").split("\r\n")
+            try:
+                method, target, version = lines[0].split(" ", 2)
+            except ValueError:
+                self._fatal(400, "Malformed request line")
+                return
+            headers: dict[str, str] = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            if "transfer-encoding" in headers:
+                self._fatal(501, "Chunked request bodies are not supported")
+                return
+            try:
+                length = int(headers.get("content-length") or 0)
+            except ValueError:
+                self._fatal(400, "Invalid Content-Length")
+                return
+            total = end + 4 + length
+            if len(buf) < total:
+                if not self.sent_continue and headers.get("expect", "").lower() == "100-continue":
+                    self.sent_continue = True
+                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                return
+            body = bytes(buf[end + 4:total])
+            del buf[:total]
+            self.sent_continue = False
+
+            connection = headers.get("connection", "").lower()
+            if version == "HTTP/1.0":
+                self.keep_alive = "keep-alive" in connection
+            else:
+                self.keep_alive = "close" not in connection
+
+            pending = self.app._dispatch(self, method, target, headers, body)
+            if pending is not None:
+                self.task = asyncio.get_running_loop().create_task(pending)
+                self.task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self.task = None
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("fake upstream handler failed", exc_info=exc)
+            self.close()
+            return
+        if not self.closed:
+            self._process()
+
+    # writing
+    def write(self, data: bytes) -> None:
+        if not self.closed:
+            self.transport.write(data)
+
+    def send(self, status: int, body: bytes, extra_headers: bytes = b"") -> None:
+        """Write a complete JSON response and honour keep-alive."""
+        if self.closed:
+            return
+        head = b"%b%b%d\r\n%b%b\r\n" % (
+            _status_line(status), _JSON_HEADERS, len(body), extra_headers,
+            b"" if self.keep_alive else _CLOSE,
+        )
+        self.transport.write(head + body)
+        if not self.keep_alive:
+            self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.transport.close()
+
+    def _fatal(self, status: int, message: str) -> None:
+        self.keep_alive = False
+        self.send(status, _error_body(message))
+
+
+# --- the server --------------------------------------------------------------
+
+class FakeUpstream:
+    """Fake OpenAI/Azure OpenAI server; see the module docstring."""
+
+    def __init__(self, api_key: str = "sk-fake-upstream", host: str = "127.0.0.1",
+                 port: int = 0, record: bool = True,
+                 api_versions: set[str] | frozenset[str] | None = None) -> None:
+        self.api_key = api_key
+        self.host = host
+        self.port = port
+        self.record = record
+        self.api_versions = frozenset(api_versions) if api_versions is not None else DEFAULT_API_VERSIONS
+        self._bearer = f"Bearer {api_key}"
+
+        # Behaviours are replaced wholesale (copy-on-write) so the loop thread
+        # can read them without locking; the lock only serialises writers.
+        self._behaviours: dict[str, Behaviour] = {}
+        self._behaviour_lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._requests_lock = threading.Lock()
+        self.request_count = 0
+        self.completed_streams = 0
+        self.cancelled_streams = 0
+        self._ids = itertools.count(1)
+
+        self._connections: set[_Connection] = set()
+        self._server: asyncio.AbstractServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- public API ---------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def openai_base(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of the recorded requests (oldest first)."""
+        with self._requests_lock:
+            return list(self._requests)
+
+    def set_behaviour(self, model: str, kind: str = "ok", **params: Any) -> Behaviour:
+        if kind == "slow":
+            params.setdefault("delay", 1.0)
+        behaviour = Behaviour(kind=kind, **params)
+        with self._behaviour_lock:
+            self._behaviours = {**self._behaviours, model: behaviour}
+        return behaviour
+
+    def reset(self) -> None:
+        """Forget behaviours, recorded requests and counters."""
+        with self._behaviour_lock:
+            self._behaviours = {}
+        with self._requests_lock:
+            self._requests = []
+        self.request_count = 0
+        self.completed_streams = 0
+        self.cancelled_streams = 0
+
+    def start(self) -> FakeUpstream:
+        """Serve from a daemon thread with its own event loop; return once listening."""
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)  # this thread's loop, for helpers that look it up
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._listen())
+            except BaseException as exc:  # surface bind errors to start()
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                tasks = asyncio.all_tasks(loop)
+                for task in tasks:
+                    task.cancel()
+                if tasks:
+                    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="fake-upstream", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None or self._loop is None:
+            return
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
+        try:
+            future.result(timeout=5)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+            self._thread = None
+            self._loop = None
+
+    def __enter__(self) -> FakeUpstream:
+        return self.start() if self._thread is None else self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    async def serve_forever(self, announce: bool = True) -> None:
+        """Serve on the current event loop until cancelled (used by the CLI)."""
+        await self._listen()
+        if announce:
+            print(f"listening on {self.url}", flush=True)
+        try:
+            await asyncio.Future()
+        finally:
+            await self._shutdown()
+
+    # --- lifecycle internals --------------------------------------------------
+
+    async def _listen(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self), self.host, self.port, reuse_address=True, backlog=4096,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for conn in list(self._connections):
+            conn.close()  # also ends hanging requests via connection_lost
+        await asyncio.sleep(0)
+
+    # --- request handling -----------------------------------------------------
+
+    def _dispatch(self, conn: _Connection, method: str, target: str,
+                  headers: dict[str, str], raw: bytes) -> Coroutine[Any, Any, None] | None:
+        """Answer one request; returns a coroutine when the answer is not immediate."""
+        path, _, qs = target.partition("?")
+        if path.startswith("/_control/"):
+            self._control(conn, method, path, raw)
+            return None
+
+        self.request_count += 1
+        query = dict(parse_qsl(qs, keep_blank_values=True)) if qs else {}
+        body: Any = None
+        bad_json = False
+        if raw:
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                bad_json = True
+        if self.record:
+            rec = RecordedRequest(method, path, query, headers, body if isinstance(body, dict) else None)
+            with self._requests_lock:
+                self._requests.append(rec)
+
+        op = _OPENAI_ROUTES.get(path)
+        deployment: str | None = None
+        if op is not None:
+            if headers.get("authorization") != self._bearer:
+                conn.send(401, _UNAUTHORIZED_OPENAI)
+                return None
+        elif path.startswith(_AZURE_PREFIX):
+            deployment, _, rest = path[len(_AZURE_PREFIX):].partition("/")
+            op = _AZURE_OPS.get(rest)
+            # Azure answers 404 for unknown routes and unknown/missing api-version alike.
+            if not deployment or op is None or query.get("api-version") not in self.api_versions:
+                conn.send(404, _NOT_FOUND_AZURE)
+                return None
+            if headers.get("api-key") != self.api_key:
+                conn.send(401, _UNAUTHORIZED_AZURE)
+                return None
+        else:
+            conn.send(404, _error_body(f"Invalid URL ({method} {path})"))
+            return None
+
+        if method != "POST":
+            conn.send(405, _error_body(f"Method {method} not allowed for {path}"))
+            return None
+        if bad_json or not isinstance(body, dict):
+            conn.send(400, _error_body(
+                "We could not parse the JSON body of your request. The body must be a JSON object."))
+            return None
+        model = deployment or body.get("model")
+        if not model or not isinstance(model, str):
+            conn.send(400, _missing("model"))
+            return None
+        required = _REQUIRED_FIELD[op]
+        if body.get(required) is None:
+            conn.send(400, _missing(required))
+            return None
+
+        behaviour = self._behaviours.get(model, _DEFAULT_BEHAVIOUR)
+        if behaviour.kind == "hang":
+            return _hang()
+        if behaviour.kind == "status":
+            status, payload, extra = _status_response(behaviour)
+            if behaviour.delay:
+                return _send_later(conn, behaviour.delay, status, payload, extra)
+            conn.send(status, payload, extra)
+            return None
+
+        if body.get("stream") is True and op != "embeddings":
+            frames = self._stream_frames(op, model, body, behaviour)
+            if behaviour.delay or behaviour.chunk_delay:
+                return self._stream(conn, frames, behaviour)
+            # Fast path: the whole stream in one write.
+            conn.write(_STREAM_HEAD + (b"" if conn.keep_alive else _CLOSE) + b"\r\n"
+                       + b"".join(map(_sse_chunk, frames)) + _LAST_CHUNK)
+            self.completed_streams += 1
+            if not conn.keep_alive:
+                conn.close()
+            return None
+
+        payload = self._answer(op, model, body, behaviour)
+        if behaviour.delay:
+            return _send_later(conn, behaviour.delay, 200, payload, b"")
+        conn.send(200, payload)
+        return None
+
+    def _control(self, conn: _Connection, method: str, path: str, raw: bytes) -> None:
+        if path == "/_control/stats" and method == "GET":
+            conn.send(200, orjson.dumps({
+                "requests": self.request_count,
+                "completed_streams": self.completed_streams,
+                "cancelled_streams": self.cancelled_streams,
+            }))
+        elif path == "/_control/reset" and method == "POST":
+            self.reset()
+            conn.send(200, _OK_CONTROL)
+        elif path == "/_control/behaviour" and method == "POST":
+            try:
+                params = orjson.loads(raw)
+                model = params.pop("model")
+                self.set_behaviour(model, **params)
+            except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError) as exc:
+                conn.send(400, _error_body(f"bad behaviour: {exc!r}"))
+                return
+            conn.send(200, _OK_CONTROL)
+        else:
+            conn.send(404, _error_body(f"Invalid URL ({method} {path})"))
+
+    # --- bodies ---------------------------------------------------------------
+
+    def _answer(self, op: str, model: str, body: dict[str, Any], behaviour: Behaviour) -> bytes:
+        created = int(time.time())
+        if op == "chat":
+            prompt = _prompt_tokens_chat(body["messages"])
+            return orjson.dumps({
+                "id": f"chatcmpl-fake-{next(self._ids)}",
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [{
+                    "index": 0,
+                    "message": {"role": "assistant", "content": behaviour.text},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }],
+                "usage": _usage(prompt, len(behaviour.words)),
+            })
+        if op == "completions":
+            prompt = _prompt_tokens_completion(body["prompt"])
+            return orjson.dumps({
+                "id": f"cmpl-fake-{next(self._ids)}",
+                "object": "text_completion",
+                "created": created,
+                "model": model,
+                "choices": [{"text": behaviour.text, "index": 0, "logprobs": None, "finish_reason": "stop"}],
+                "usage": _usage(prompt, len(behaviour.words)),
+            })
+        # embeddings
+        inputs = body["input"]
+        if isinstance(inputs, str) or (isinstance(inputs, list) and inputs and isinstance(inputs[0], int)):
+            inputs = [inputs]  # a single string or a single token array
+        elif not isinstance(inputs, list):
+            inputs = [inputs]
+        vector: Any = _EMBEDDING_B64 if body.get("encoding_format") == "base64" else _EMBEDDING
+        prompt = sum(len(i) if isinstance(i, list) else _count_words(i) for i in inputs)
+        return orjson.dumps({
+            "object": "list",
+            "data": [{"object": "embedding", "index": i, "embedding": vector} for i in range(len(inputs))],
+            "model": model,
+            "usage": {"prompt_tokens": prompt, "total_tokens": prompt},
+        })
+
+    def _stream_frames(self, op: str, model: str, body: dict[str, Any],
+                       behaviour: Behaviour) -> list[bytes]:
+        """JSON payloads of every SSE frame, ending with the literal [DONE] marker."""
+        created = int(time.time())
+        words = behaviour.words
+        pieces = [w + " " for w in words[:-1]] + list(words[-1:])
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        frames: list[bytes] = []
+
+        if op == "chat":
+            prompt = _prompt_tokens_chat(body["messages"])
+            base = {"id": f"chatcmpl-fake-{next(self._ids)}", "object": "chat.completion.chunk",
+                    "created": created, "model": model}
+            if include_usage:
+                base["usage"] = None  # OpenAI sends usage: null on every chunk but the last
+
+            def chunk(delta: dict[str, str], finish: str | None) -> bytes:
+                choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                return orjson.dumps({**base, "choices": [choice]})
+
+            frames.append(chunk({"role": "assistant", "content": ""}, None))
+            frames.extend(chunk({"content": p}, None) for p in pieces)
+            frames.append(chunk({}, "stop"))
+        else:
+            prompt = _prompt_tokens_completion(body["prompt"])
+            base = {"id": f"cmpl-fake-{next(self._ids)}", "object": "text_completion",
+                    "created": created, "model": model}
+            if include_usage:
+                base["usage"] = None
+
+            def chunk(text: str, finish: str | None) -> bytes:  # type: ignore[misc]
+                choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
+                return orjson.dumps({**base, "choices": [choice]})
+
+            frames.extend(chunk(p, None) for p in pieces)
+            frames.append(chunk("", "stop"))
+
+        if include_usage:
+            frames.append(orjson.dumps({**base, "choices": [], "usage": _usage(prompt, len(words))}))
+        frames.append(b"[DONE]")
+        return frames
+
+    async def _stream(self, conn: _Connection, frames: list[bytes], behaviour: Behaviour) -> None:
+        # From here until the last chunk, a lost connection counts as an abandoned stream.
+        conn.streaming = True
+        if behaviour.delay:
+            await asyncio.sleep(behaviour.delay)
+        conn.write(_STREAM_HEAD + (b"" if conn.keep_alive else _CLOSE) + b"\r\n")
+        for i, payload in enumerate(frames):
+            if i and behaviour.chunk_delay:
+                await asyncio.sleep(behaviour.chunk_delay)
+            conn.write(_sse_chunk(payload))
+        conn.write(_LAST_CHUNK)
+        if conn.closed:
+            return  # connection_lost already counted it as cancelled
+        conn.streaming = False
+        self.completed_streams += 1
+        if not conn.keep_alive:
+            conn.close()
+
+
+# --- small helpers -------------------------------------------------------------
+
+def _missing(name: str) -> bytes:
+    return _error_body(f"Missing required parameter: '{name}'.", param=name,
+                       code="missing_required_parameter")
+
+
+def _prompt_tokens_chat(messages: Any) -> int:
+    if not isinstance(messages, list):
+        return 1
+    return max(1, sum(_content_words(m.get("content")) for m in messages if isinstance(m, dict)))
+
+
+def _prompt_tokens_completion(prompt: Any) -> int:
+    if isinstance(prompt, list):
+        return max(1, sum(_count_words(p) for p in prompt))
+    return max(1, _count_words(prompt))
+
+
+def _status_response(behaviour: Behaviour) -> tuple[int, bytes, bytes]:
+    type_, code, default_message = _ERROR_KINDS.get(
+        behaviour.status, ("server_error" if behaviour.status >= 500 else "invalid_request_error",
+                           None, f"Fake upstream error {behaviour.status}."))
+    payload = _error_body(behaviour.message or default_message, type_, None, code)
+    extra = b""
+    if behaviour.retry_after is not None:
+        value = behaviour.retry_after
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        extra = b"Retry-After: %b\r\n" % str(value).encode()
+    return behaviour.status, payload, extra
+
+
+async def _send_later(conn: _Connection, delay: float, status: int, payload: bytes, extra: bytes) -> None:
+    await asyncio.sleep(delay)
+    conn.send(status, payload, extra)
+
+
+async def _hang() -> None:
+    # Never answer; connection_lost (client gone or server stopping) cancels this.
+    await asyncio.get_running_loop().create_future()
+
+
+# --- CLI -----------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fake OpenAI / Azure OpenAI upstream")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--api-key", default="sk-fake-upstream")
+    parser.add_argument("--no-record", action="store_true", help="do not keep recorded requests")
+    parser.add_argument("--api-version", action="append", dest="api_versions",
+                        help="accepted Azure api-version (repeatable; default: a built-in set)")
+    args = parser.parse_args(argv)
+
+    server = FakeUpstream(api_key=args.api_key, host=args.host, port=args.port,
+                          record=not args.no_record, api_versions=args.api_versions)
+    try:
+        import uvloop  # optional: noticeably faster accept/read/write paths
+    except ImportError:
+        uvloop = None
+    try:
+        if uvloop is not None:
+            uvloop.run(server.serve_forever())
+        else:
+            asyncio.run(server.serve_forever())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
