@@ -107,8 +107,11 @@ class ProviderError(GatewayError):
 
 
 class UpstreamTimeout(ProviderError):
+    """The provider did not answer in time: a gateway timeout (504), which
+    OpenAI's SDKs treat as retryable."""
+
     def __init__(self, message: str, *, deployment_id: str) -> None:
-        super().__init__(message, status=408, deployment_id=deployment_id, error_type="timeout")
+        super().__init__(message, status=504, deployment_id=deployment_id, error_type="timeout_error")
 
 
 def error_response(error: GatewayError) -> HttpResponse:

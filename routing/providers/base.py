@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+import aiohttp
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
@@ -67,33 +68,45 @@ def provider_label(provider: str) -> str:
 
 def upstream_error(deployment: Deployment, status: int, body: bytes, retry_after: str | None) -> ProviderError:
     """The provider's own message, prefixed as LiteLLM does; 5xx also name the deployment."""
-    message, error_type = _provider_message(body)
+    message = _provider_message(body)
     name = _EXCEPTION_NAMES.get(status, "InternalServerError" if status >= 500 else "APIError")
     text = f"litellm.{name}: {provider_label(deployment.provider)}Exception - {message}"
     if status >= 500:
         text += f" (deployment {deployment.id} of model group {deployment.model_name})"
-        error_type = None
-    return ProviderError(text, status=status, deployment_id=deployment.id, retry_after=retry_after,
-                         error_type=error_type)
+    # The error type follows our status, as LiteLLM's does, not the provider's wording.
+    return ProviderError(text, status=status, deployment_id=deployment.id, retry_after=retry_after)
 
 
-def _provider_message(body: bytes) -> tuple[str, str | None]:
+def _provider_message(body: bytes) -> str:
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return (body[:500].decode("utf-8", "replace").strip() or "no error message"), None
+        return body[:500].decode("utf-8", "replace").strip() or "no error message"
     error = parsed.get("error") if isinstance(parsed, dict) else None
     if isinstance(error, dict):
-        return str(error.get("message") or error), error.get("type") if isinstance(error.get("type"), str) else None
+        return str(error.get("message") or error)
     if isinstance(error, str):
-        return error, None
-    return str(parsed)[:500], None
+        return error
+    return str(parsed)[:500]
 
 
 def timeout_error(deployment: Deployment, seconds: float) -> UpstreamTimeout:
     return UpstreamTimeout(f"litellm.Timeout: {provider_label(deployment.provider)}Exception - no answer from "
                            f"deployment {deployment.id} of model group {deployment.model_name} within {seconds:g}s",
                            deployment_id=deployment.id)
+
+
+def is_timeout(exc: Exception) -> bool:
+    """httpx-aiohttp reports a refused connection as ConnectTimeout; look at the cause."""
+    if isinstance(exc, TimeoutError):
+        return True
+    if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
+        return False
+    return isinstance(exc, httpx.TimeoutException)
+
+
+def transport_error(deployment: Deployment, exc: Exception, seconds: float) -> ProviderError:
+    return timeout_error(deployment, seconds) if is_timeout(exc) else connection_error(deployment, exc)
 
 
 def connection_error(deployment: Deployment, exc: Exception) -> ProviderError:

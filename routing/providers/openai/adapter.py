@@ -52,10 +52,8 @@ class OpenAIAdapter:
         try:
             async with asyncio.timeout(timeout):
                 response = await client.send(request)
-        except (TimeoutError, httpx.TimeoutException):
-            raise base.timeout_error(deployment, timeout) from None
-        except httpx.TransportError as exc:
-            raise base.connection_error(deployment, exc) from None
+        except (TimeoutError, httpx.TransportError) as exc:
+            raise base.transport_error(deployment, exc, timeout) from None
         if response.status_code >= 400:
             raise base.upstream_error(deployment, response.status_code, response.content,
                                       response.headers.get("retry-after"))
@@ -72,10 +70,8 @@ class OpenAIAdapter:
         try:
             async with asyncio.timeout(first_chunk_timeout):
                 response = await client.send(request, stream=True)
-        except (TimeoutError, httpx.TimeoutException):
-            raise base.timeout_error(deployment, first_chunk_timeout) from None
-        except httpx.TransportError as exc:
-            raise base.connection_error(deployment, exc) from None
+        except (TimeoutError, httpx.TransportError) as exc:
+            raise base.transport_error(deployment, exc, first_chunk_timeout) from None
         if response.status_code >= 400:
             try:
                 body = await response.aread()
