@@ -25,10 +25,13 @@ def free_port() -> int:
 
 
 class GatewayProcess:
-    def __init__(self, config: dict, config_dir: Path, *, master_key: str | None = "sk-test-master",
+    def __init__(self, config: dict | None, config_dir: Path, *, master_key: str | None = "sk-test-master",
                  env: dict[str, str] | None = None, workers: int = 1, name: str = "gateway") -> None:
-        self.config_path = config_dir / f"{name}-config.yaml"
-        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+        # config None: no --config flag, so serve falls back to its shipped default.
+        self.config_path: Path | None = None
+        if config is not None:
+            self.config_path = config_dir / f"{name}-config.yaml"
+            self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.log_path = config_dir / f"{name}.log"
         self.master_key = master_key
         self.port = free_port()
@@ -43,8 +46,10 @@ class GatewayProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> GatewayProcess:
-        command = [sys.executable, "manage.py", "serve", "--config", str(self.config_path), "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", str(self.workers)]
+        command = [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--workers", str(self.workers)]
+        if self.config_path is not None:
+            command += ["--config", str(self.config_path)]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT)
