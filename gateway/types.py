@@ -33,6 +33,8 @@ class ProxyCall:
     wants_usage_chunk: bool = False
     mock_response: str | None = None
     timeout: float | None = None
+    num_retries: int | None = None
+    fallbacks: tuple[str, ...] | None = None  # per request; () when disable_fallbacks
     # api_base/api_key/extra_headers a client may set only when an admin allows it.
     client_credentials: dict = field(default_factory=dict, repr=False)
 
@@ -84,5 +86,7 @@ class ProxyReply:
     deployment_id: str
     model_group: str
     api_base: str = ""  # without credentials or query string, for x-litellm-model-api-base
+    attempted_retries: int = 0
+    attempted_fallbacks: int = 0
     reply: ProviderReply | None = None
     stream: ProviderStream | None = None

@@ -1,14 +1,234 @@
-"""Pick the deployment that serves a call.
+"""Choose a deployment, send, retry with backoff, fail over, fall back.
 
-For now a uniform random pick within the group; the real router (weights,
-limits, retries, failover, cooldowns) replaces `choose` without touching its callers.
+`Router.send` is the routing step of the pipeline. Per group: pick a healthy
+deployment (not cooling down, under its rpm/tpm this minute, best `order`
+tier) with the configured strategy; on a retryable failure try again, on
+another deployment when there is one; when the group's retries are spent, go
+to its fallback groups. A stream is retried only until its first chunk has
+arrived: after that the client would see two answers.
 """
 from __future__ import annotations
 
+import asyncio
+import math
 import random
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
-from routing.deployments import Deployment
+import httpx
+
+from gateway.errors import GatewayError, ProviderError, RateLimited
+from gateway.types import ProviderStream, ProxyCall, ProxyReply, Usage
+from routing import cooldowns, usage
+from routing.deployments import Deployment, DeploymentTable
+from routing.failures import Failure, classify
+from routing.policy import MAX_BACKOFF_SECONDS, MAX_PROVIDER_RETRY_AFTER, RouterPolicy
+from routing.providers import base
+from routing.providers.registry import MOCK, adapter_for
+from routing.strategies import STRATEGIES, Candidate
+
+BACKOFF_JITTER_SECONDS = 0.75
 
 
-def choose(deployments: tuple[Deployment, ...]) -> Deployment:
-    return deployments[0] if len(deployments) == 1 else random.choice(deployments)
+class NoDeploymentAvailable(RateLimited):
+    """Every deployment of a group is cooling down or at its limit (LiteLLM's 429)."""
+
+    def __init__(self, group: str, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(f"No deployments available for selected model, Try again in {seconds} seconds. "
+                         f"Passed model={group}. All deployments are cooling down or at their rpm/tpm limit.",
+                         headers={"retry-after": str(seconds)})
+        self.group = group
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    total: float
+    first_chunk: float
+
+
+@dataclass(slots=True)
+class Attempts:
+    """What one client request went through, for the x-litellm-attempted-* headers."""
+
+    retries: int = 0
+    fallbacks: int = 0
+
+
+class Router:
+    def __init__(self, table: DeploymentTable, policy: RouterPolicy, default_timeout: float,
+                 stream_timeout: float | None, rng: random.Random | None = None) -> None:
+        self.table = table
+        self.policy = policy
+        self.strategy = STRATEGIES[policy.strategy]
+        self.default_timeout = default_timeout
+        self.stream_timeout = stream_timeout
+        self.rng = rng or random.Random()
+
+    async def send(self, call: ProxyCall, group: str, *, num_retries: int | None = None,
+                   fallbacks: tuple[str, ...] | None = None) -> ProxyReply:
+        """Serve `call` from `group`, then from its fallback groups if it fails."""
+        attempts = Attempts()
+        tried_groups = [group]
+        try:
+            return await self._send_to_group(call, group, num_retries, attempts)
+        except GatewayError as error:
+            last_error = error
+        queue = list(fallbacks if fallbacks is not None else self.policy.fallback_groups(group, self._kind(last_error)))
+        while queue and attempts.fallbacks < self.policy.max_fallbacks:
+            fallback = queue.pop(0)
+            resolved = self.table.resolve(fallback)
+            if resolved is None or resolved in tried_groups:
+                continue
+            tried_groups.append(resolved)
+            attempts.fallbacks += 1
+            try:
+                return await self._send_to_group(call, resolved, num_retries, attempts)
+            except GatewayError as error:
+                last_error = error
+        raise last_error
+
+    @staticmethod
+    def _kind(error: GatewayError) -> Failure:
+        return Failure.RATE_LIMIT if isinstance(error, NoDeploymentAvailable) else classify(error)
+
+    async def _send_to_group(self, call: ProxyCall, group: str, num_retries: int | None,
+                             attempts: Attempts) -> ProxyReply:
+        failed: set[str] = set()
+        attempt = 0
+        while True:
+            deployment, snapshot, healthy_ids = await self._choose(group, failed)
+            try:
+                return await self._send_once(call, deployment, snapshot, attempts)
+            except ProviderError as error:
+                failure = classify(error)
+                await cooldowns.after_failure(deployment, failure, self.policy)
+                failed.add(deployment.id)
+                retries = self.policy.retries_for(group, failure, num_retries)
+                if not failure.is_retryable or attempt >= retries:
+                    raise
+                others_left = bool(healthy_ids - failed)
+                if failure in (Failure.AUTHENTICATION, Failure.NOT_FOUND) and not others_left:
+                    raise  # a wrong key or deployment name does not heal with time
+                attempt += 1
+                attempts.retries += 1
+                await asyncio.sleep(self._backoff(attempt, error, others_left))
+
+    def _backoff(self, attempt: int, error: ProviderError, has_other_deployment: bool) -> float:
+        """No wait when another deployment can take the retry; else the provider's
+        Retry-After when sane, else exponential backoff with jitter."""
+        if has_other_deployment:
+            return 0.0
+        try:
+            provider_wait = float(error.retry_after) if error.retry_after else 0.0
+        except ValueError:
+            provider_wait = 0.0
+        if 0 < provider_wait <= MAX_PROVIDER_RETRY_AFTER:
+            return provider_wait
+        base_wait = min(max(0.5 * 2 ** (attempt - 1), self.policy.retry_after), MAX_BACKOFF_SECONDS)
+        return base_wait + self.rng.uniform(0, BACKOFF_JITTER_SECONDS)
+
+    async def _choose(self, group: str, failed: set[str]) -> tuple[Deployment, usage.Snapshot, set[str]]:
+        deployments = self.table.groups[group]
+        snapshots = await usage.read_snapshots(deployments)
+        now = time.time()
+        healthy = [Candidate(d, s) for d, s in zip(deployments, snapshots)
+                   if not s.is_cooling(now) and _has_capacity(d, s)]
+        if not healthy:
+            raise NoDeploymentAvailable(group, _seconds_until_available(deployments, snapshots, now))
+        fresh = [c for c in healthy if c.deployment.id not in failed] or healthy
+        best_order = min(_order(c.deployment) for c in fresh)
+        tier = [c for c in fresh if _order(c.deployment) == best_order]
+        chosen = self.strategy.pick(tier, self.rng)
+        return chosen.deployment, chosen.snapshot, {c.deployment.id for c in healthy}
+
+    def timeouts(self, call: ProxyCall, deployment: Deployment) -> Timeouts:
+        total = call.timeout or deployment.entry.timeout or self.default_timeout
+        first_chunk = call.timeout or deployment.entry.stream_timeout or self.stream_timeout or total
+        return Timeouts(total, first_chunk)
+
+    async def _send_once(self, call: ProxyCall, deployment: Deployment, snapshot: usage.Snapshot,
+                         attempts: Attempts) -> ProxyReply:
+        adapter = MOCK if call.mock_response is not None else adapter_for(deployment.provider)
+        timeouts = self.timeouts(call, deployment)
+        usage.record_start(deployment)
+        started = time.monotonic()
+        try:
+            if call.is_stream:
+                stream = await adapter.open_stream(call, deployment, timeouts.total, timeouts.first_chunk)
+                stream = await _first_chunk_arrived(stream, deployment, timeouts.first_chunk)
+            else:
+                reply = await adapter.send(call, deployment, timeouts.total)
+        except BaseException:
+            usage.record_end(deployment, tokens=0, latency_ms=None, previous_latency_ms=snapshot.latency_ms)
+            raise
+        latency_ms = (time.monotonic() - started) * 1000
+        common = dict(deployment_id=deployment.id, model_group=deployment.model_name,
+                      api_base=deployment.public_api_base, attempted_retries=attempts.retries,
+                      attempted_fallbacks=attempts.fallbacks)
+        if call.is_stream:
+            chunks = _account_when_done(stream.chunks, deployment, latency_ms, snapshot.latency_ms)
+            return ProxyReply(**common, stream=ProviderStream(chunks=chunks, headers=stream.headers))
+        answer_usage = Usage.from_openai(reply.body.get("usage"))
+        usage.record_end(deployment, tokens=answer_usage.total_tokens if answer_usage else 0,
+                         latency_ms=latency_ms, previous_latency_ms=snapshot.latency_ms)
+        return ProxyReply(**common, reply=reply)
+
+
+def _has_capacity(deployment: Deployment, snapshot: usage.Snapshot) -> bool:
+    entry = deployment.entry
+    return (entry.rpm is None or snapshot.rpm_used < entry.rpm) and (entry.tpm is None or snapshot.tpm_used < entry.tpm)
+
+
+def _order(deployment: Deployment) -> int:
+    return deployment.entry.order if deployment.entry.order is not None else 0
+
+
+def _seconds_until_available(deployments: tuple[Deployment, ...], snapshots: list[usage.Snapshot],
+                             now: float) -> float:
+    next_minute = (usage.current_minute(now) + 1) * 60 - now
+    waits = [s.cooldown_until - now if s.is_cooling(now) else next_minute for s in snapshots]
+    return min(waits)
+
+
+async def _first_chunk_arrived(stream: ProviderStream, deployment: Deployment, seconds: float) -> ProviderStream:
+    """Wait for the first chunk before answering the client, so a stream that
+    fails or stalls at its start can still be retried elsewhere."""
+    chunks = stream.chunks
+    try:
+        async with asyncio.timeout(seconds):
+            first = await anext(chunks, None)
+    except (TimeoutError, httpx.TransportError) as exc:
+        await chunks.aclose()
+        raise base.transport_error(deployment, exc, seconds) from None
+    except BaseException:
+        await chunks.aclose()
+        raise
+    return ProviderStream(chunks=_prepend(first, chunks), headers=stream.headers)
+
+
+async def _prepend(first: dict | None, rest: AsyncIterator[dict]) -> AsyncIterator[dict]:
+    try:
+        if first is not None:
+            yield first
+            async for chunk in rest:
+                yield chunk
+    finally:
+        await rest.aclose()
+
+
+async def _account_when_done(chunks: AsyncIterator[dict], deployment: Deployment, first_chunk_ms: float,
+                             previous_latency_ms: float | None) -> AsyncIterator[dict]:
+    """Pass chunks through; when the stream ends (or the client leaves), release
+    the in-flight slot and count the tokens from the usage chunk."""
+    tokens = 0
+    try:
+        async for chunk in chunks:
+            if chunk.get("usage"):
+                found = Usage.from_openai(chunk["usage"])
+                tokens = found.total_tokens if found else tokens
+            yield chunk
+    finally:
+        await chunks.aclose()
+        usage.record_end(deployment, tokens=tokens, latency_ms=first_chunk_ms, previous_latency_ms=previous_latency_ms)

@@ -34,7 +34,10 @@ def gateway_config(upstream: FakeUpstream) -> dict:
                 "api_version": AZURE_API_VERSION}},
             {"model_name": "mock-gpt", "litellm_params": {"model": "mock/echo"}},
         ],
-        "router_settings": {"model_group_alias": {"gpt-4": "gpt-4.1"}},
+        # One attempt and no cooldowns: these tests check what one call does; the
+        # router's retries and cooldowns are tested on gateways of their own.
+        "router_settings": {"model_group_alias": {"gpt-4": "gpt-4.1"}, "num_retries": 0,
+                            "disable_cooldowns": True},
     }
 
 

@@ -81,6 +81,8 @@ def parse_call(request: HttpRequest, runtime: Runtime, call_type: CallType, rout
         wants_usage_chunk=is_stream and stream_options.get("include_usage") is True,
         mock_response=_mock_response(gateway_fields.get("mock_response")),
         timeout=_timeout(gateway_fields.get("timeout"), request.META.get("HTTP_X_LITELLM_TIMEOUT")),
+        num_retries=_num_retries(gateway_fields.get("num_retries"), request.META.get("HTTP_X_LITELLM_NUM_RETRIES")),
+        fallbacks=_fallbacks(gateway_fields.get("fallbacks"), gateway_fields.get("disable_fallbacks")),
         client_credentials=credentials,
     )
 
@@ -222,3 +224,26 @@ def _timeout(body_value: Any, header_value: str | None) -> float | None:
     if seconds <= 0 or isinstance(value, bool):
         raise BadRequest("timeout must be a positive number of seconds", param="timeout")
     return seconds
+
+
+def _num_retries(body_value: Any, header_value: str | None) -> int | None:
+    value = body_value if body_value is not None else header_value
+    if value is None:
+        return None
+    try:
+        retries = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest("num_retries must be a whole number", param="num_retries") from None
+    if retries < 0 or isinstance(value, (bool, float)):
+        raise BadRequest("num_retries must be a whole number, 0 or more", param="num_retries")
+    return retries
+
+
+def _fallbacks(value: Any, disable: Any) -> tuple[str, ...] | None:
+    if disable is True:
+        return ()
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise BadRequest("fallbacks must be a list of model names", param="fallbacks")
+    return tuple(value)

@@ -2,6 +2,7 @@
 key and timeouts, built once per process and swapped whole (never mutated)."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,10 @@ from django.conf import settings
 from gateway.config.loader import load_config
 from gateway.config.schema import ConfigError, GatewayConfig
 from routing.deployments import DeploymentTable, build_table
+from routing.policy import RouterPolicy
 from routing.providers.registry import KNOWN_PROVIDERS, adapter_for
+from routing.router import Router
+from routing.validation import routing_problems
 
 # LiteLLM's own default is 6000 s; teams set 600 s, which is what a client can wait for.
 DEFAULT_TIMEOUT_SECONDS = 600.0
@@ -20,9 +24,8 @@ DEFAULT_TIMEOUT_SECONDS = 600.0
 class Runtime:
     config: GatewayConfig
     table: DeploymentTable
+    router: Router
     master_key: str
-    timeout: float
-    stream_timeout: float | None
     max_body_bytes: int
     key_header_meta: str  # request.META name of the LiteLLM key header
 
@@ -44,17 +47,20 @@ def build_runtime(config: GatewayConfig) -> Runtime:
         for deployment in deployments
         for problem in adapter_for(deployment.provider).config_problems(deployment)
     ]
-    if problems:
-        raise ConfigError(problems)
+    errors, warnings = routing_problems(config, table)
+    if problems or errors:
+        raise ConfigError(problems + errors)
+    if warnings:
+        config = dataclasses.replace(config, warnings=config.warnings + tuple(warnings))
     general, router, litellm = config.general_settings, config.router_settings, config.litellm_settings
     max_mb = general.max_request_size_mb
+    timeout = float(router.timeout or litellm.request_timeout or DEFAULT_TIMEOUT_SECONDS)
     header = general.litellm_key_header_name or "x-litellm-api-key"
     return Runtime(
         config=config,
         table=table,
+        router=Router(table, RouterPolicy.from_config(config), timeout, router.stream_timeout),
         master_key=general.master_key or settings.LITELLM_MASTER_KEY,
-        timeout=float(router.timeout or litellm.request_timeout or DEFAULT_TIMEOUT_SECONDS),
-        stream_timeout=router.stream_timeout,
         max_body_bytes=int(max_mb * 1024 * 1024) if max_mb else settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
         key_header_meta="HTTP_" + header.upper().replace("-", "_"),
     )

@@ -71,7 +71,9 @@ class ProxyView(GatewayAPIView):
 
 def render_reply(call: ProxyCall, reply: ProxyReply) -> HttpResponse:
     general = runtime_module.current().config.general_settings
-    response_model = call.model if general.response_model_name == "model_group" else None
+    # The group the client asked for, unless a fallback group served the answer.
+    served = call.model if reply.attempted_fallbacks == 0 else reply.model_group
+    response_model = served if general.response_model_name == "model_group" else None
     if reply.stream is not None:
         response = StreamingHttpResponse(sse_frames(reply.stream, call, response_model),
                                          content_type="text/event-stream")
@@ -91,6 +93,8 @@ def render_reply(call: ProxyCall, reply: ProxyReply) -> HttpResponse:
     response["x-litellm-call-id"] = call.request_id
     response["x-litellm-model-id"] = reply.deployment_id
     response["x-litellm-model-group"] = reply.model_group
+    response["x-litellm-attempted-retries"] = str(reply.attempted_retries)
+    response["x-litellm-attempted-fallbacks"] = str(reply.attempted_fallbacks)
     if reply.api_base:
         response["x-litellm-model-api-base"] = reply.api_base
     return response

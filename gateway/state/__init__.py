@@ -17,8 +17,9 @@ def shared_state() -> SharedState:
     if _state is None or (_state.backend == "redis" and _state_loop is not loop):
         if settings.REDIS_URL:
             from gateway.state.redis import RedisState
+            from gateway.state.resilient import ResilientState
 
-            _state = RedisState(settings.REDIS_URL)
+            _state = ResilientState(RedisState(settings.REDIS_URL))
         else:
             from gateway.state.memory import MemoryState
 

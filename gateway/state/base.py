@@ -2,7 +2,17 @@
 process memory otherwise. Everything else reaches Redis only through this."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Increment:
+    """Add `amount` to a counter; `ttl_seconds` applies when the counter is created."""
+
+    key: str
+    amount: int = 1
+    ttl_seconds: float | None = None
 
 
 class SharedState(Protocol):
@@ -23,4 +33,12 @@ class SharedState(Protocol):
         ...
 
     async def delete(self, key: str) -> None:
+        ...
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        """Read several keys in one round trip."""
+        ...
+
+    async def incr_many(self, increments: list[Increment]) -> list[int]:
+        """Apply several increments in one round trip."""
         ...

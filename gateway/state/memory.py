@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+from gateway.state.base import Increment
+
 
 class MemoryState:
     backend = "memory"
@@ -45,3 +47,9 @@ class MemoryState:
 
     async def delete(self, key: str) -> None:
         self._values.pop(key, None)
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
+    async def incr_many(self, increments: list[Increment]) -> list[int]:
+        return [await self.incr(item.key, item.amount, item.ttl_seconds) for item in increments]

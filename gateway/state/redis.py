@@ -6,6 +6,8 @@ import logging
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from gateway.state.base import Increment
+
 logger = logging.getLogger("gateway.state")
 
 KEY_PREFIX = "gw:"
@@ -40,3 +42,23 @@ class RedisState:
 
     async def delete(self, key: str) -> None:
         await self._client.delete(KEY_PREFIX + key)
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        return await self._client.mget([KEY_PREFIX + key for key in keys])
+
+    async def incr_many(self, increments: list[Increment]) -> list[int]:
+        if not increments:
+            return []
+        async with self._client.pipeline(transaction=False) as pipe:
+            for item in increments:
+                pipe.incrby(KEY_PREFIX + item.key, item.amount)
+                if item.ttl_seconds:
+                    pipe.pexpire(KEY_PREFIX + item.key, int(item.ttl_seconds * 1000), nx=True)
+            results = await pipe.execute()
+        totals, index = [], 0
+        for item in increments:
+            totals.append(int(results[index]))
+            index += 2 if item.ttl_seconds else 1
+        return totals
