@@ -12,7 +12,10 @@ from collections.abc import Mapping
 
 import orjson
 from asgiref.sync import markcoroutinefunction
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest as DjangoBadRequest
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions as drf_exceptions
 
 logger = logging.getLogger("gateway.errors")
@@ -20,7 +23,6 @@ logger = logging.getLogger("gateway.errors")
 _TYPE_BY_STATUS = {
     401: "authentication_error",
     403: "permission_error",
-    404: "not_found_error",
     429: "rate_limit_error",
 }
 
@@ -127,6 +129,12 @@ def render_exception(exc: BaseException) -> HttpResponse:
     """Map any exception to a JSON error response; unknown ones are logged, never shown."""
     if isinstance(exc, GatewayError):
         return error_response(exc)
+    if isinstance(exc, Http404):
+        return error_response(NotFound(str(exc) or "Not found"))
+    if isinstance(exc, DjangoPermissionDenied):
+        return error_response(PermissionDenied(str(exc) or "Permission denied"))
+    if isinstance(exc, (DjangoBadRequest, SuspiciousOperation)):
+        return error_response(BadRequest(str(exc) or "Bad request"))
     if isinstance(exc, drf_exceptions.APIException):
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) else orjson.dumps(exc.detail).decode()

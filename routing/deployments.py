@@ -41,11 +41,14 @@ class DeploymentTable:
     """Model groups by name, plus the aliases clients may use for them."""
 
     groups: dict[str, tuple[Deployment, ...]]
-    aliases: dict[str, str]
+    aliases: dict[str, str]  # router_settings.model_group_alias
     hidden_aliases: frozenset[str] = frozenset()
+    model_alias_map: dict[str, str] = field(default_factory=dict)  # litellm_settings, applied first
 
     def resolve(self, name: str) -> str | None:
-        """The group a client-facing model name refers to, or None."""
+        """The group a client-facing model name refers to, or None: as LiteLLM,
+        litellm_settings.model_alias_map first, then router_settings.model_group_alias."""
+        name = self.model_alias_map.get(name, name)
         if name in self.groups:
             return name
         target = self.aliases.get(name)
@@ -53,8 +56,9 @@ class DeploymentTable:
 
     def visible_names(self) -> list[str]:
         names = list(self.groups)
+        names += [alias for alias in self.model_alias_map if alias not in names and self.resolve(alias)]
         names += [alias for alias, target in self.aliases.items()
-                  if alias not in self.hidden_aliases and target in self.groups and alias not in self.groups]
+                  if alias not in self.hidden_aliases and target in self.groups and alias not in names]
         return names
 
 
@@ -62,8 +66,8 @@ def public_api_base(api_base: str | None) -> str:
     if not api_base:
         return ""
     parts = urlsplit(api_base)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+    host_and_port = parts.netloc.rpartition("@")[2]  # drop user:password@, keep [::1]:port as written
+    return f"{parts.scheme}://{host_and_port}{parts.path}"
 
 
 def build_table(config: GatewayConfig, known_providers: frozenset[str]) -> DeploymentTable:
@@ -76,21 +80,27 @@ def build_table(config: GatewayConfig, known_providers: frozenset[str]) -> Deplo
             problems.append(f"{source}: {entry.entry}: litellm_params.model: provider {entry.provider!r} is not "
                             f"supported; use one of: {', '.join(sorted(known_providers))}")
             continue
-        deployment = Deployment(id=deployment_id(entry), model_name=entry.model_name, entry=entry,
+        identity = deployment_id(entry)
+        if identity in seen_ids:
+            if entry.model_info.get("id"):
+                problems.append(f"{source}: {entry.entry}: model_info.id: {identity!r} is already used by "
+                                f"{seen_ids[identity]}")
+                continue
+            # The same entry written twice: LiteLLM accepts it (it doubles that
+            # deployment's share of traffic); give the copy an id of its own.
+            copy = 2
+            while f"{identity}-{copy}" in seen_ids:
+                copy += 1
+            identity = f"{identity}-{copy}"
+        deployment = Deployment(id=identity, model_name=entry.model_name, entry=entry,
                                 public_api_base=public_api_base(entry.api_base))
-        if deployment.id in seen_ids:
-            problems.append(f"{source}: {entry.entry}: model_info.id: {deployment.id!r} is already used by "
-                            f"{seen_ids[deployment.id]}")
-            continue
-        seen_ids[deployment.id] = entry.entry
+        seen_ids[identity] = entry.entry
         groups.setdefault(entry.model_name, []).append(deployment)
     if problems:
         raise ConfigError(problems)
 
     aliases: dict[str, str] = {}
     hidden: set[str] = set()
-    for alias, target in config.litellm_settings.model_alias_map.items():
-        aliases[str(alias)] = str(target)
     for alias, target in config.router_settings.model_group_alias.items():
         if isinstance(target, dict):
             aliases[str(alias)] = str(target.get("model"))
@@ -98,5 +108,6 @@ def build_table(config: GatewayConfig, known_providers: frozenset[str]) -> Deplo
                 hidden.add(str(alias))
         else:
             aliases[str(alias)] = str(target)
+    alias_map = {str(alias): str(target) for alias, target in config.litellm_settings.model_alias_map.items()}
     return DeploymentTable(groups={name: tuple(items) for name, items in groups.items()}, aliases=aliases,
-                           hidden_aliases=frozenset(hidden))
+                           hidden_aliases=frozenset(hidden), model_alias_map=alias_map)

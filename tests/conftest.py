@@ -78,3 +78,19 @@ def http(gateway) -> httpx.Client:
 
 def auth(key: str = MASTER_KEY) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def start_gateway(tmp_path):
+    """Start gateways of a test's own; each is stopped when the test ends."""
+    started: list[GatewayProcess] = []
+
+    def start(config: dict, **options) -> GatewayProcess:
+        name = f"gateway{len(started)}"
+        process = GatewayProcess(config, tmp_path, name=name, master_key=MASTER_KEY, **options).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

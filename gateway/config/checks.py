@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any
 
@@ -78,3 +79,16 @@ def one_of(*choices: str) -> Check:
 def version_string(value: Any) -> str | None:
     # YAML reads an unquoted 2024-10-21 as a date; that is what the user meant.
     return None if isinstance(value, (str, datetime.date)) else f"must be a string, got {value!r}"
+
+
+def url(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"must be a URL string, got {value!r}"
+    try:
+        parts = urlsplit(value)
+        parts.port  # raises for a port that is not a number in range
+    except ValueError as exc:
+        return f"{value!r} is not a valid URL: {exc}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{value!r} must be an http:// or https:// URL with a host"
+    return None

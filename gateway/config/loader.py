@@ -8,7 +8,6 @@ file, the entry and the field; unknown keys are warnings, not errors.
 from __future__ import annotations
 
 import datetime
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,6 @@ from gateway.config.schema import (
     ModelEntry,
     RouterSettings,
 )
-
-logger = logging.getLogger("gateway.config")
 
 ENV_PREFIX = "os.environ/"
 SECTIONS = {"model_list", "router_settings", "litellm_settings", "general_settings", "environment_variables"}
@@ -174,6 +171,8 @@ def load_config(path: str | Path) -> GatewayConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the config file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -202,8 +201,6 @@ def parse_config(document: Any, problems: _Problems, path: Path | None = None) -
                                                problems, typed=GeneralSettings.__slots__))
     if problems.errors:
         raise ConfigError(problems.errors)
-    for warning in problems.warnings:
-        logger.warning(warning)
     return GatewayConfig(
         path=path,
         model_list=tuple(model_list),
@@ -316,6 +313,12 @@ def _parse_model(index: int, item: Any, problems: _Problems) -> ModelEntry | Non
     if not is_valid:
         return None
 
+    api_base = params.get("api_base") or params.get("base_url")
+    if api_base is not None:
+        problem = checks.url(api_base)
+        if problem:
+            problems.error(entry, "litellm_params.api_base", problem)
+            return None
     api_version = params.get("api_version")
     if isinstance(api_version, datetime.date):
         api_version = api_version.isoformat()
@@ -325,7 +328,7 @@ def _parse_model(index: int, item: Any, problems: _Problems) -> ModelEntry | Non
         model=model,
         provider=provider,
         provider_model=provider_model,
-        api_base=params.get("api_base") or params.get("base_url"),
+        api_base=api_base,
         api_key=params.get("api_key"),
         api_version=api_version,
         rpm=params.get("rpm"),

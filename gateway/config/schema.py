@@ -27,7 +27,7 @@ class ModelEntry:
     model: str  # "<provider>/<model or azure deployment>"
     provider: str
     provider_model: str
-    api_base: str | None = None
+    api_base: str | None = field(default=None, repr=False)  # may carry user:password@
     api_key: str | None = field(default=None, repr=False)
     api_version: str | None = None
     rpm: int | None = None
@@ -61,7 +61,7 @@ class RouterSettings:
     content_policy_fallbacks: tuple = ()
     default_fallbacks: tuple = ()
     model_group_alias: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict, repr=False)  # may hold redis_password
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,7 @@ class LitellmSettings:
     drop_params: bool = False
     model_alias_map: dict = field(default_factory=dict)
     callbacks: tuple = ()
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict, repr=False)  # cache_params may hold a password
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,13 @@ import orjson
 from adrf.views import APIView
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-from gateway.errors import render_exception
+from gateway.errors import AuthenticationFailed, render_exception
 from gateway.proxy import pipeline, runtime as runtime_module
 from gateway.proxy.streaming import sse_frames
 from gateway.proxy.parsing import read_api_key
 from gateway.types import CallType, ProxyCall, ProxyReply
 from keys.auth import authenticate
+from routing import health as routing_health
 
 MODELS_CREATED = 1677610602  # the fixed `created` LiteLLM reports for every model
 
@@ -121,3 +122,29 @@ class ModelsView(GatewayAPIView):
         data = [{"id": name, "object": "model", "created": MODELS_CREATED, "owned_by": "openai"}
                 for name in runtime.table.visible_names()]
         return json_response({"object": "list", "data": data})
+
+
+class AdminView(GatewayAPIView):
+    """Routes for the master key only (virtual keys get their own rules later)."""
+
+    def authenticated(self, request) -> None:
+        runtime = runtime_module.current()
+        key = authenticate(read_api_key(request._request, runtime), runtime.master_key)
+        if not key.is_admin:
+            raise AuthenticationFailed("Only proxy admin can be used to view this route.")
+
+
+class ModelInfoView(AdminView):
+    """GET /model/info: every deployment, its limits and live routing state, no secrets."""
+
+    async def get(self, request) -> HttpResponse:
+        self.authenticated(request)
+        return json_response({"data": await routing_health.model_info(runtime_module.current().table)})
+
+
+class HealthView(AdminView):
+    """GET /health: a tiny real call to every deployment."""
+
+    async def get(self, request) -> HttpResponse:
+        self.authenticated(request)
+        return json_response(await routing_health.check_health(runtime_module.current().table))

@@ -19,6 +19,9 @@ class RedisState:
     def __init__(self, url: str) -> None:
         self._client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
     async def ping(self) -> bool:
         try:
             return bool(await self._client.ping())

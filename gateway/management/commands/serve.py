@@ -40,6 +40,8 @@ class Command(BaseCommand):
         os.environ["CONFIG_FILE_PATH"] = str(path)
         settings.CONFIG_FILE_PATH = str(path)
         runtime.install(loaded)
+        for warning in loaded.config.warnings:
+            logger.warning(warning)
         if not loaded.is_auth_enabled:
             logger.warning("No master key (LITELLM_MASTER_KEY or general_settings.master_key): every request "
                            "is accepted without a key. Set one before exposing the gateway.")
