@@ -4,4 +4,4 @@ from uvicorn_worker import UvicornWorker
 
 
 class GatewayWorker(UvicornWorker):
-    CONFIG_KWARGS = {"loop": "uvloop", "http": "httptools", "lifespan": "off"}
+    CONFIG_KWARGS = {"loop": "uvloop", "http": "httptools", "lifespan": "off", "server_header": False}

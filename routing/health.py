@@ -62,7 +62,11 @@ async def check_health(table: DeploymentTable) -> dict:
 
 
 def public_params(deployment: Deployment) -> dict:
-    return {name: value for name, value in deployment.entry.params.items() if name not in SECRET_PARAMS}
+    params = {name: value for name, value in deployment.entry.params.items() if name not in SECRET_PARAMS}
+    for name in ("api_base", "base_url"):
+        if name in params:
+            params[name] = deployment.public_api_base
+    return params
 
 
 async def model_info(table: DeploymentTable) -> list[dict]:

@@ -51,9 +51,13 @@ DEPLOYMENT_CHECKS: dict[str, checks.Check] = {
     "tags": checks.string_list,
     "configurable_clientside_auth_params": checks.sequence,
 }
-# litellm_params LiteLLM knows that are passed to the provider as they are.
-DEPLOYMENT_PASSTHROUGH = {
-    "organization", "temperature", "max_tokens", "top_p", "seed", "drop_params", "region_name",
+# OpenAI request parameters a deployment may set; a client's own value wins.
+REQUEST_DEFAULTS = frozenset({"temperature", "max_tokens", "max_completion_tokens", "top_p", "seed",
+                              "frequency_penalty", "presence_penalty", "stop", "response_format",
+                              "reasoning_effort", "parallel_tool_calls"})
+# Other litellm_params LiteLLM knows; accepted without a warning.
+DEPLOYMENT_PASSTHROUGH = REQUEST_DEFAULTS | {
+    "organization", "drop_params", "region_name",
     "use_in_pass_through", "merge_reasoning_content_in_choices", "input_cost_per_second",
     "output_cost_per_second", "cache_read_input_token_cost", "cache_creation_input_token_cost",
     "max_input_tokens", "max_output_tokens", "litellm_credential_name", "azure_ad_token",
@@ -292,7 +296,7 @@ def _parse_model(index: int, item: Any, problems: _Problems) -> ModelEntry | Non
         check = DEPLOYMENT_CHECKS.get(key)
         if check is None:
             if key not in DEPLOYMENT_PASSTHROUGH:
-                problems.warn(entry, f"litellm_params.{key}", "unknown parameter, passed on as it is")
+                problems.warn(entry, f"litellm_params.{key}", "unknown parameter, ignored")
             continue
         if value is None:
             continue  # an unset env reference was already reported
@@ -339,6 +343,7 @@ def _parse_model(index: int, item: Any, problems: _Problems) -> ModelEntry | Non
         order=params.get("order"),
         mock_response=params.get("mock_response"),
         headers={**(params.get("headers") or {}), **(params.get("extra_headers") or {})},
+        request_defaults={name: value for name, value in params.items() if name in REQUEST_DEFAULTS},
         model_info=model_info,
         params=params,
     )

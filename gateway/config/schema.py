@@ -38,6 +38,8 @@ class ModelEntry:
     order: int | None = None
     mock_response: str | None = None
     headers: dict = field(default_factory=dict, repr=False)
+    # OpenAI parameters from litellm_params (temperature...): defaults under the client's own.
+    request_defaults: dict = field(default_factory=dict)
     model_info: dict = field(default_factory=dict)
     # Every litellm_param as written (after env resolution). Holds secrets: never log it.
     params: dict = field(default_factory=dict, repr=False)

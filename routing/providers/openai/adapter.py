@@ -33,7 +33,7 @@ class OpenAIAdapter:
         return headers
 
     def payload(self, call: ProxyCall, deployment: Deployment) -> bytes:
-        body = {**call.body, "model": deployment.entry.provider_model}
+        body = {**deployment.entry.request_defaults, **call.body, "model": deployment.entry.provider_model}
         if call.is_stream:
             # Always ask for the usage chunk so the gateway can bill streams;
             # the stream renderer hides it from clients that did not ask.
