@@ -5,6 +5,7 @@ import uuid
 import orjson
 from adrf.views import APIView
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from rest_framework.renderers import JSONRenderer
 
 from gateway.errors import AuthenticationFailed, render_exception
 from gateway.proxy import pipeline, runtime as runtime_module
@@ -18,13 +19,22 @@ MODELS_CREATED = 1677610602  # the fixed `created` LiteLLM reports for every mod
 
 
 class GatewayAPIView(APIView):
-    """An adrf view whose DRF auth/permission/throttle steps are empty and run
-    inline: adrf would hop to a thread for them on every request, and our own
-    async pipeline does auth and limits."""
+    """An adrf view without DRF's per-request policy steps.
+
+    adrf runs `initial()` (content negotiation, versioning, authentication,
+    permissions, throttles) through a thread hop on every request; these views
+    answer JSON only and our own async pipeline does auth and limits, so
+    `initial` just records the one renderer and nothing hops.
+    """
 
     authentication_classes = ()
     permission_classes = ()
     throttle_classes = ()
+    renderer = JSONRenderer()
+
+    def initial(self, request, *args, **kwargs) -> None:
+        request.accepted_renderer = self.renderer
+        request.accepted_media_type = self.renderer.media_type
 
     async def async_dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.args, self.kwargs = args, kwargs
@@ -32,7 +42,7 @@ class GatewayAPIView(APIView):
         self.request = request
         self.headers = self.default_response_headers
         try:
-            self.initial(request, *args, **kwargs)  # nothing in it blocks: see class docstring
+            self.initial(request, *args, **kwargs)
             handler = getattr(self, request.method.lower(), None)
             if handler is None or request.method.lower() not in self.http_method_names:
                 handler = self.http_method_not_allowed

@@ -3,6 +3,7 @@ of upstream failures into ProviderError at the edge."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -43,23 +44,52 @@ class ProviderAdapter(Protocol):
         ...
 
 
-_client: httpx.AsyncClient | None = None
-_client_loop: asyncio.AbstractEventLoop | None = None
+class UpstreamClient:
+    """The process's one pooled httpx client on an aiohttp transport (plain
+    httpx loses two thirds of its throughput under concurrency here: see
+    ../shared/PERFORMANCE.md).
 
+    Provider calls go straight to the client's transport: the client layer
+    would only add cookie jars, auth flows and redirect handling, which a
+    provider call never uses, at about 100 µs a request.
+    """
 
-def http_client() -> httpx.AsyncClient:
-    """The process's one pooled client (aiohttp transport: see ../shared/PERFORMANCE.md).
-    Bound to the running loop; a new loop (tests) gets a new client."""
-    global _client, _client_loop
-    loop = asyncio.get_running_loop()
-    if _client is None or _client_loop is not loop:
+    def __init__(self) -> None:
         limits = httpx.Limits(max_connections=MAX_UPSTREAM_CONNECTIONS,
                               max_keepalive_connections=MAX_UPSTREAM_CONNECTIONS)
         # trust_env off: an HTTP_PROXY in the environment must not reroute provider calls.
-        _client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits, trust_env=False), trust_env=False,
-                                    follow_redirects=False)
+        self.transport = AiohttpTransport(limits=limits, trust_env=False)
+        self.client = httpx.AsyncClient(transport=self.transport, trust_env=False, follow_redirects=False)
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        """Send and return once the status line and headers are in; the body is
+        read (or streamed) by the caller, who must close the response."""
+        return await self.transport.handle_async_request(request)
+
+
+_client: UpstreamClient | None = None
+_client_loop: asyncio.AbstractEventLoop | None = None
+
+
+def http_client() -> UpstreamClient:
+    """Bound to the running loop; a new loop (tests) gets a new client."""
+    global _client, _client_loop
+    loop = asyncio.get_running_loop()
+    if _client is None or _client_loop is not loop:
+        _client = UpstreamClient()
         _client_loop = loop
     return _client
+
+
+@functools.lru_cache(maxsize=1024)
+def upstream_url(url: str) -> httpx.URL:
+    """Parsed once per distinct URL: httpx's URL parsing is a visible cost per call."""
+    return httpx.URL(url)
+
+
+def post_request(url: str, content: bytes, headers: dict[str, str], timeout: float) -> httpx.Request:
+    return httpx.Request("POST", upstream_url(url), content=content, headers=headers,
+                         extensions={"timeout": httpx.Timeout(timeout).as_dict()})
 
 
 def provider_label(provider: str) -> str:

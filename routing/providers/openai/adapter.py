@@ -41,10 +41,8 @@ class OpenAIAdapter:
         return orjson.dumps(body)
 
     def _request(self, call: ProxyCall, deployment: Deployment, timeout: float) -> httpx.Request:
-        return base.http_client().build_request(
-            "POST", self.url(call, deployment), content=self.payload(call, deployment),
-            headers=self.headers(call, deployment), timeout=httpx.Timeout(timeout),
-        )
+        return base.post_request(self.url(call, deployment), self.payload(call, deployment),
+                                 self.headers(call, deployment), timeout)
 
     async def send(self, call: ProxyCall, deployment: Deployment, timeout: float) -> ProviderReply:
         client = base.http_client()
@@ -52,6 +50,10 @@ class OpenAIAdapter:
         try:
             async with asyncio.timeout(timeout):
                 response = await client.send(request)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
         except (TimeoutError, httpx.TransportError) as exc:
             raise base.transport_error(deployment, exc, timeout) from None
         if response.status_code >= 400:
@@ -69,7 +71,7 @@ class OpenAIAdapter:
         request = self._request(call, deployment, timeout)
         try:
             async with asyncio.timeout(first_chunk_timeout):
-                response = await client.send(request, stream=True)
+                response = await client.send(request)
         except (TimeoutError, httpx.TransportError) as exc:
             raise base.transport_error(deployment, exc, first_chunk_timeout) from None
         if response.status_code >= 400:
