@@ -1,0 +1,8 @@
+"""`uvicorn bench.floor.asgi:application`"""
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.floor.settings")
+
+application = get_asgi_application()
