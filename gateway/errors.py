@@ -135,12 +135,28 @@ def render_exception(exc: BaseException) -> HttpResponse:
         return error_response(PermissionDenied(str(exc) or "Permission denied"))
     if isinstance(exc, (DjangoBadRequest, SuspiciousOperation)):
         return error_response(BadRequest(str(exc) or "Bad request"))
+    if isinstance(exc, drf_exceptions.ValidationError):
+        field, problem = _first_problem(exc.detail)
+        # 422 like LiteLLM's FastAPI validation, naming the field.
+        return error_response(GatewayError(f"{field}: {problem}" if field else problem, status=422, param=field,
+                                           error_type="invalid_request_error"))
     if isinstance(exc, drf_exceptions.APIException):
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) else orjson.dumps(exc.detail).decode()
         return error_response(GatewayError(str(detail), status=status))
     logger.error("unhandled error", exc_info=exc)
     return error_response(GatewayError("Internal server error", status=500))
+
+
+def _first_problem(detail, path: str = "") -> tuple[str | None, str]:
+    """The first field error of a DRF ValidationError, as ("field.sub", "message")."""
+    if isinstance(detail, dict):
+        for name, inner in detail.items():
+            label = name if name != "non_field_errors" else ""
+            return _first_problem(inner, f"{path}.{label}".strip(".") if label else path)
+    if isinstance(detail, list) and detail:
+        return _first_problem(detail[0], path)
+    return (path or None), str(detail)
 
 
 def drf_exception_handler(exc: Exception, context: dict) -> HttpResponse:

@@ -86,7 +86,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=32 * 102
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "gateway.errors.drf_exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # The management API's; the proxy views set their own (none: the pipeline authenticates).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["gateway.management_auth.GatewayKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

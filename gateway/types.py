@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 
 class CallType(enum.Enum):
@@ -40,11 +41,47 @@ class ProxyCall:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """The limits and budget of one key, team, user or end-user, as last loaded."""
+
+    rpm: int | None = None
+    tpm: int | None = None
+    parallel: int | None = None
+    max_budget: Decimal | None = None
+    soft_budget: Decimal | None = None
+    spend: Decimal = Decimal(0)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.rpm is None and self.tpm is None and self.parallel is None and self.max_budget is None
+
+
+@dataclass(frozen=True, slots=True)
 class KeyContext:
-    """Who is calling. The master key is the only caller until virtual keys land."""
+    """Who is calling: the master key, or a virtual key with everything the hot
+    path needs to admit its requests (held in the key cache, never the raw key)."""
 
     is_admin: bool
     key_name: str = ""
+    token: str = ""  # SHA-256 of the raw key; "" for the master key
+    key_alias: str | None = None
+    user_id: str | None = None
+    team_id: str | None = None
+    team_alias: str | None = None
+    models: tuple[str, ...] = ()
+    team_models: tuple[str, ...] = ()
+    aliases: dict = field(default_factory=dict)
+    expires_at: float | None = None  # epoch seconds
+    is_blocked: bool = False
+    is_team_blocked: bool = False
+    key_limits: Limits = field(default_factory=Limits)
+    team_limits: Limits = field(default_factory=Limits)
+    user_limits: Limits = field(default_factory=Limits)
+    model_rpm_limit: dict = field(default_factory=dict)
+    model_tpm_limit: dict = field(default_factory=dict)
+    allowed_routes: tuple[str, ...] = ()
+    metadata: dict = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

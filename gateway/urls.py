@@ -1,5 +1,5 @@
 """Routes: OpenAI-compatible (with and without /v1), Azure-style deployments, health."""
-from django.urls import path
+from django.urls import include, path
 
 from gateway import health
 from gateway.proxy import views
@@ -32,6 +32,7 @@ urlpatterns += [
     path("health/liveliness", health.LivelinessView.as_view()),
     path("health/liveness", health.LivelinessView.as_view()),
     path("health/readiness", health.ReadinessView.as_view()),
+    path("", include("keys.urls")),
 ]
 
 handler400 = "gateway.errors.bad_request"

@@ -10,13 +10,11 @@ import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
-from gateway.errors import AuthenticationFailed, BadRequest, RequestTooLarge
+from gateway.errors import BadRequest, RequestTooLarge
 from gateway.proxy.runtime import Runtime
 from gateway.types import CallType, ProxyCall
+from keys import headers
 
-# Where LiteLLM looks for the key, first match wins (request.META names).
-KEY_HEADERS_AFTER_AUTHORIZATION = ("HTTP_API_KEY", "HTTP_X_API_KEY", "HTTP_X_GOOG_API_KEY",
-                                   "HTTP_OCP_APIM_SUBSCRIPTION_KEY")
 # Fields the gateway acts on itself; they are not sent to the provider.
 GATEWAY_FIELDS = ("metadata", "tags", "cache", "mock_response", "fallbacks", "num_retries", "timeout",
                   "disable_fallbacks", "context_window_fallback_dict", "mock_testing_fallbacks",
@@ -28,30 +26,7 @@ MESSAGE_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "
 
 
 def read_api_key(request: HttpRequest, runtime: Runtime) -> str | None:
-    meta = request.META
-    value = meta.get(runtime.key_header_meta)
-    if value:
-        return _without_scheme(value)
-    authorization = meta.get("HTTP_AUTHORIZATION")
-    if authorization:
-        if "Credential=Bearer " in authorization:  # AWS SigV4-style clients
-            return authorization.split("Credential=Bearer ", 1)[1].split("/", 1)[0].strip() or None
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() not in ("bearer", "basic"):
-            raise AuthenticationFailed(
-                "Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix."
-            )
-        return token.strip() or None
-    for name in KEY_HEADERS_AFTER_AUTHORIZATION:
-        value = meta.get(name)
-        if value:
-            return value.strip()
-    return None
-
-
-def _without_scheme(value: str) -> str:
-    scheme, _, token = value.strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token else value.strip()
+    return headers.read_api_key(request.META, runtime.key_header_meta)
 
 
 def parse_call(request: HttpRequest, runtime: Runtime, call_type: CallType, route: str, request_id: str,

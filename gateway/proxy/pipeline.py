@@ -15,6 +15,7 @@ from gateway.proxy import runtime as runtime_module
 from gateway.proxy.parsing import parse_call, read_api_key
 from gateway.proxy.runtime import Runtime
 from gateway.types import CallType, KeyContext, ProxyCall, ProxyReply
+from keys.access import apply_aliases, check_model_access, may_call
 from keys.auth import authenticate
 
 
@@ -32,7 +33,7 @@ class Incoming:
 async def run(incoming: Incoming) -> tuple[ProxyCall, ProxyReply]:
     runtime = runtime_module.current()
     api_key = read_api_key(incoming.request, runtime)
-    key = authenticate(api_key, runtime.master_key)
+    key = await authenticate(api_key, runtime.master_key)
     call = parse_call(incoming.request, runtime, incoming.call_type, incoming.route, incoming.request_id,
                       api_key, incoming.path_model)
     group = resolve_group(call, key, runtime)
@@ -41,12 +42,15 @@ async def run(incoming: Incoming) -> tuple[ProxyCall, ProxyReply]:
 
 
 def resolve_group(call: ProxyCall, key: KeyContext, runtime: Runtime) -> str:
-    group = runtime.table.resolve(call.model)
+    """The model group the call goes to, after the key's aliases; 403 if the key may not use it."""
+    asked = apply_aliases(key, call.model)
+    group = runtime.table.resolve(asked)
     if group is None:
-        available = ", ".join(runtime.table.visible_names()) or "none"
+        available = ", ".join(name for name in runtime.table.visible_names() if may_call(key, name)) or "none"
         raise BadRequest(
             f"{call.route}: Invalid model name passed in model={call.model}. Call `/v1/models` to view available "
             f"models for your key. Available models: {available}",
             param="model",
         )
+    check_model_access(key, asked, group)
     return group

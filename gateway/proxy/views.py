@@ -12,6 +12,7 @@ from gateway.proxy import pipeline, runtime as runtime_module
 from gateway.proxy.streaming import sse_frames
 from gateway.proxy.parsing import read_api_key
 from gateway.types import CallType, ProxyCall, ProxyReply
+from keys.access import may_call
 from keys.auth import authenticate
 from routing import health as routing_health
 
@@ -128,18 +129,18 @@ class ModelsView(GatewayAPIView):
 
     async def get(self, request) -> HttpResponse:
         runtime = runtime_module.current()
-        authenticate(read_api_key(request._request, runtime), runtime.master_key)
+        key = await authenticate(read_api_key(request._request, runtime), runtime.master_key)
         data = [{"id": name, "object": "model", "created": MODELS_CREATED, "owned_by": "openai"}
-                for name in runtime.table.visible_names()]
+                for name in runtime.table.visible_names() if may_call(key, name, runtime.table.resolve(name))]
         return json_response({"object": "list", "data": data})
 
 
 class AdminView(GatewayAPIView):
     """Routes for the master key only (virtual keys get their own rules later)."""
 
-    def authenticated(self, request) -> None:
+    async def authenticated(self, request) -> None:
         runtime = runtime_module.current()
-        key = authenticate(read_api_key(request._request, runtime), runtime.master_key)
+        key = await authenticate(read_api_key(request._request, runtime), runtime.master_key)
         if not key.is_admin:
             raise AuthenticationFailed("Only proxy admin can be used to view this route.")
 
@@ -148,7 +149,7 @@ class ModelInfoView(AdminView):
     """GET /model/info: every deployment, its limits and live routing state, no secrets."""
 
     async def get(self, request) -> HttpResponse:
-        self.authenticated(request)
+        await self.authenticated(request)
         return json_response({"data": await routing_health.model_info(runtime_module.current().table)})
 
 
@@ -156,5 +157,5 @@ class HealthView(AdminView):
     """GET /health: a tiny real call to every deployment."""
 
     async def get(self, request) -> HttpResponse:
-        self.authenticated(request)
+        await self.authenticated(request)
         return json_response(await routing_health.check_health(runtime_module.current().table))

@@ -31,3 +31,24 @@ def shared_state() -> SharedState:
 def reset() -> None:
     global _state, _state_loop
     _state, _state_loop = None, None
+
+
+def shared_state_delete_now(keys: list[str]) -> None:
+    """Delete keys from synchronous code (management services, after a commit).
+
+    Uses a short-lived synchronous Redis connection when REDIS_URL is set, and
+    the process's memory state otherwise (and as well, in case Redis was down
+    and the memory fallback holds a copy).
+    """
+    if settings.REDIS_URL:
+        import redis
+
+        from gateway.state.redis import KEY_PREFIX
+
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            client.delete(*[KEY_PREFIX + key for key in keys])
+        finally:
+            client.close()
+    if _state is not None:
+        _state.forget_now(keys)

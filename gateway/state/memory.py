@@ -26,6 +26,11 @@ class MemoryState:
     def _expiry(ttl_seconds: float | None) -> float | None:
         return time.monotonic() + ttl_seconds if ttl_seconds else None
 
+    def forget_now(self, keys: list[str]) -> None:
+        """Synchronous delete, for code outside the event loop (dict pops are atomic)."""
+        for key in keys:
+            self._values.pop(key, None)
+
     async def ping(self) -> bool:
         return True
 

@@ -42,6 +42,9 @@ class ResilientState:
                 self._down_until = time.monotonic() + RETRY_REDIS_AFTER_SECONDS
         return await use(self._fallback)
 
+    def forget_now(self, keys: list[str]) -> None:
+        self._fallback.forget_now(keys)
+
     async def ping(self) -> bool:
         return await self._primary.ping()
 
