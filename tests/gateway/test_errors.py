@@ -131,7 +131,8 @@ def test_a_drf_exception_keeps_its_status_and_message():
 def test_a_drf_validation_error_names_the_field_in_the_message():
     response = render_exception(drf_exceptions.ValidationError({"max_budget": ["A valid number is required."]}))
 
-    assert response.status_code == 400
+    assert response.status_code == 422  # as LiteLLM's request validation answers
+    assert body(response)["error"]["param"] == "max_budget"
     assert "max_budget" in body(response)["error"]["message"]
     assert "A valid number is required." in body(response)["error"]["message"]
 
