@@ -60,8 +60,11 @@ async def get_key(token: str) -> KeyContext | None:
     raw = await state.get(_shared_key(token))
     if raw is None:
         context = await sync_to_async(selectors.key_context)(token)
-        await state.set(_shared_key(token), encode(context) if context else UNKNOWN,
-                        ttl_seconds=SHARED_TTL_SECONDS if context else UNKNOWN_TTL_SECONDS)
+        # Without Redis the "shared" layer is this process's memory, which no other
+        # process can invalidate: keep it as short-lived as the local copy.
+        ttl = SHARED_TTL_SECONDS if context and state.backend == "redis" else (
+            LOCAL_TTL_SECONDS if context else UNKNOWN_TTL_SECONDS)
+        await state.set(_shared_key(token), encode(context) if context else UNKNOWN, ttl_seconds=ttl)
     else:
         context = None if raw == UNKNOWN else decode(raw)
     _local[token] = (context, now + LOCAL_TTL_SECONDS)

@@ -2,6 +2,8 @@
 config that points at it, driven over HTTP by the official openai SDK."""
 from __future__ import annotations
 
+import os
+
 import httpx
 import openai
 import pytest
@@ -39,6 +41,19 @@ def gateway_config(upstream: FakeUpstream) -> dict:
         "router_settings": {"model_group_alias": {"gpt-4": "gpt-4.1"}, "num_retries": 0,
                             "disable_cooldowns": True},
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gateway_database(tmp_path_factory):
+    """Gateways started by the tests share one database: DATABASE_URL when set
+    (CI: PostgreSQL), else a SQLite file of this run, never the developer's own."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'gateway-tests.sqlite3'}"
+    os.environ["DATABASE_URL"] = url
+    yield url
+    del os.environ["DATABASE_URL"]
 
 
 @pytest.fixture(scope="session")
