@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.state.scripts import Admission, AdmissionResult, Release
+
 
 @dataclass(frozen=True, slots=True)
 class Increment:
@@ -41,4 +43,13 @@ class SharedState(Protocol):
 
     async def incr_many(self, increments: list[Increment]) -> list[int]:
         """Apply several increments in one round trip."""
+        ...
+
+    async def run_admission(self, admission: Admission) -> AdmissionResult:
+        """Check every scope's limits and budget and, only if all pass, count the
+        request against all of them: atomic, one round trip (gateway/state/scripts.py)."""
+        ...
+
+    async def run_release(self, release: Release) -> None:
+        """Give back what run_admission took and record usage: atomic, one round trip."""
         ...

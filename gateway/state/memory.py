@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from gateway.state.base import Increment
+from gateway.state.scripts import Admission, AdmissionResult, Release, admit_in_process, release_in_process
 
 
 class MemoryState:
@@ -58,3 +59,25 @@ class MemoryState:
 
     async def incr_many(self, increments: list[Increment]) -> list[int]:
         return [await self.incr(item.key, item.amount, item.ttl_seconds) for item in increments]
+
+    # Synchronous counter access for the scripts' Python twins (gateway/state/scripts.py):
+    # they run without awaiting, which is what makes them atomic in one event loop.
+    def read_counter(self, key: str) -> int | None:
+        value = self._live(key)
+        return None if value is None else int(value)
+
+    def write_counter(self, key: str, value: int, ttl_seconds: float | None = None) -> None:
+        """Set a counter; without ttl_seconds an existing counter keeps its expiry."""
+        if ttl_seconds is None and self._live(key) is not None:
+            self._values[key] = (value, self._values[key][1])
+        else:
+            self._values[key] = (value, self._expiry(ttl_seconds))
+
+    def remove_counter(self, key: str) -> None:
+        self._values.pop(key, None)
+
+    async def run_admission(self, admission: Admission) -> AdmissionResult:
+        return admit_in_process(self, admission)
+
+    async def run_release(self, release: Release) -> None:
+        release_in_process(self, release)

@@ -2,11 +2,23 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from gateway.state.base import Increment
+from gateway.state.scripts import (
+    ADMIT,
+    RELEASE,
+    Admission,
+    AdmissionResult,
+    LuaScript,
+    Release,
+    admission_arguments,
+    admission_result,
+    release_arguments,
+)
 
 logger = logging.getLogger("gateway.state")
 
@@ -65,3 +77,20 @@ class RedisState:
             totals.append(int(results[index]))
             index += 2 if item.ttl_seconds else 1
         return totals
+
+    async def run_admission(self, admission: Admission) -> AdmissionResult:
+        keys, args = admission_arguments(admission)
+        return admission_result(await self.run_script(ADMIT, keys, args))
+
+    async def run_release(self, release: Release) -> None:
+        keys, args = release_arguments(release)
+        await self.run_script(RELEASE, keys, args)
+
+    async def run_script(self, script: LuaScript, keys: list[str], args: list[str]) -> Any:
+        """One round trip: EVALSHA; EVAL (which also caches the script) only when this
+        Redis has not seen the script yet, e.g. after a restart or SCRIPT FLUSH."""
+        prefixed = [KEY_PREFIX + key for key in keys]
+        try:
+            return await self._client.evalsha(script.sha, len(prefixed), *prefixed, *args)
+        except NoScriptError:
+            return await self._client.eval(script.source, len(prefixed), *prefixed, *args)

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from gateway.state.base import Increment
 from gateway.state.memory import MemoryState
 from gateway.state.redis import RedisState
+from gateway.state.scripts import Admission, AdmissionResult, Release
 
 logger = logging.getLogger("gateway.state")
 T = TypeVar("T")
@@ -65,3 +66,9 @@ class ResilientState:
 
     async def incr_many(self, increments: list[Increment]) -> list[int]:
         return await self._call(lambda state: state.incr_many(increments))
+
+    async def run_admission(self, admission: Admission) -> AdmissionResult:
+        return await self._call(lambda state: state.run_admission(admission))
+
+    async def run_release(self, release: Release) -> None:
+        await self._call(lambda state: state.run_release(release))
