@@ -125,5 +125,6 @@ class ProxyReply:
     api_base: str = ""  # without credentials or query string, for x-litellm-model-api-base
     attempted_retries: int = 0
     attempted_fallbacks: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # the gateway's own, e.g. x-ratelimit-*
     reply: ProviderReply | None = None
     stream: ProviderStream | None = None

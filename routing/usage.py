@@ -21,7 +21,8 @@ logger = logging.getLogger("routing.usage")
 
 MINUTE_COUNTER_TTL = 120  # a minute's counter outlives its minute a little, for /model/info
 IN_FLIGHT_TTL = 600  # a crashed process's in-flight count fades away
-LATENCY_WEIGHT = 0.3  # weight of the newest sample in the moving average
+LATENCY_WEIGHT = 0.3
+FAILURE_WINDOW_SECONDS = 60  # weight of the newest sample in the moving average
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +115,10 @@ async def _write_end(deployment_id: str, increments: list[Increment], latency_ms
 
 
 async def count_failure(deployment: Deployment) -> int:
-    """Failures of this deployment in the current minute, including this one."""
-    return await shared_state().incr(f"rt:{deployment.id}:fail:{current_minute()}", 1, MINUTE_COUNTER_TTL)
+    """Failures of this deployment within a minute of its first recent failure,
+    including this one (a window that opens with the failure, so a calendar
+    minute's boundary cannot split a burst)."""
+    return await shared_state().incr(f"rt:{deployment.id}:fail", 1, FAILURE_WINDOW_SECONDS)
 
 
 async def start_cooldown(deployment: Deployment, seconds: float) -> float:

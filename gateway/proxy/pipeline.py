@@ -1,16 +1,18 @@
 """The hot path, top to bottom: authenticate -> parse -> resolve the model group
--> route (choose a deployment, send, retry, fall back).
+-> admit (limits, budget reservation) -> route (choose a deployment, send,
+retry, fall back) -> settle (real cost, counters released).
 
-Limits, budgets and spend recording join here as their issues land; each is
-one line in `run`. Nothing in this module touches the database.
+Nothing in this module touches the database.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.http import HttpRequest
 
 from gateway.errors import BadRequest
+from gateway.proxy import admission
 from gateway.proxy import runtime as runtime_module
 from gateway.proxy.parsing import parse_call, read_api_key
 from gateway.proxy.runtime import Runtime
@@ -37,8 +39,25 @@ async def run(incoming: Incoming) -> tuple[ProxyCall, ProxyReply]:
     call = parse_call(incoming.request, runtime, incoming.call_type, incoming.route, incoming.request_id,
                       api_key, incoming.path_model)
     group = resolve_group(call, key, runtime)
-    reply = await runtime.router.send(call, group, num_retries=call.num_retries, fallbacks=call.fallbacks)
-    return call, reply
+    ticket = await admission.admit(key, call, group, runtime)
+    try:
+        reply = await runtime.router.send(call, group, num_retries=call.num_retries, fallbacks=call.fallbacks)
+    except BaseException:
+        admission.release_unused(ticket, runtime)
+        raise
+    if reply.stream is None:
+        admission.settle_now(ticket, reply, runtime)
+        return call, with_headers(reply, ticket)
+    chunks = admission.settle_when_done(reply.stream.chunks, ticket, call, reply, runtime)
+    stream = dataclasses.replace(reply.stream, chunks=chunks)
+    return call, with_headers(dataclasses.replace(reply, stream=stream), ticket)
+
+
+def with_headers(reply: ProxyReply, ticket) -> ProxyReply:
+    """The key's x-ratelimit-* headers, from its admission."""
+    if ticket is None or not ticket.headers:
+        return reply
+    return dataclasses.replace(reply, headers={**reply.headers, **ticket.headers})
 
 
 def resolve_group(call: ProxyCall, key: KeyContext, runtime: Runtime) -> str:

@@ -15,6 +15,8 @@ from routing.policy import RouterPolicy
 from routing.providers.registry import KNOWN_PROVIDERS, adapter_for
 from routing.router import Router
 from routing.validation import routing_problems
+from keys.limits import DEFAULT_BUDGET_STATUS
+from spend.pricing import price_for
 
 # LiteLLM's own default is 6000 s; teams set 600 s, which is what a client can wait for.
 DEFAULT_TIMEOUT_SECONDS = 600.0
@@ -28,6 +30,8 @@ class Runtime:
     master_key: str
     max_body_bytes: int
     key_header_meta: str  # request.META name of the LiteLLM key header
+    prices: dict  # deployment id -> spend.pricing.Price, or None when unknown
+    budget_status: int  # litellm_settings.budget_exceeded_status_code
 
     @property
     def is_auth_enabled(self) -> bool:
@@ -63,6 +67,8 @@ def build_runtime(config: GatewayConfig) -> Runtime:
         master_key=general.master_key or settings.LITELLM_MASTER_KEY,
         max_body_bytes=int(max_mb * 1024 * 1024) if max_mb else settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
         key_header_meta="HTTP_" + header.upper().replace("-", "_"),
+        prices={d.id: price_for(d.entry) for group in table.groups.values() for d in group},
+        budget_status=int(litellm.extra.get("budget_exceeded_status_code") or DEFAULT_BUDGET_STATUS),
     )
 
 

@@ -102,6 +102,8 @@ def render_reply(call: ProxyCall, reply: ProxyReply) -> HttpResponse:
         headers = reply.reply.headers
     for name, value in headers.items():
         response[name] = value
+    for name, value in reply.headers.items():
+        response[name] = value
     response["x-litellm-call-id"] = call.request_id
     response["x-litellm-model-id"] = reply.deployment_id
     response["x-litellm-model-group"] = reply.model_group
