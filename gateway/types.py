@@ -35,6 +35,7 @@ class ProxyCall:
     mock_response: str | None = None
     timeout: float | None = None
     num_retries: int | None = None
+    end_user: str | None = None  # LiteLLM's customer: header, else body `user`, else metadata.user_id
     fallbacks: tuple[str, ...] | None = None  # per request; () when disable_fallbacks
     # api_base/api_key/extra_headers a client may set only when an admin allows it.
     client_credentials: dict = field(default_factory=dict, repr=False)

@@ -34,7 +34,11 @@ def reset_due_budgets(now: dt.datetime | None = None, timezone_name: str = "UTC"
             for row in due:
                 row.spend = Decimal(0)
                 row.budget_reset_at = next_reset(row.budget_duration, now, timezone_name)
-                row.save(update_fields=["spend", "budget_reset_at", "updated_at"])
+                fields = ["spend", "budget_reset_at", "updated_at"]
+                if hasattr(row, "soft_budget_crossed_at"):
+                    row.soft_budget_crossed_at = None  # a new period may cross it again
+                    fields.append("soft_budget_crossed_at")
+                row.save(update_fields=fields)
             ids = [getattr(row, pk_name) for row in due]
             tokens = _affected_tokens(model, ids)
             transaction.on_commit(lambda kind=kind, ids=ids, tokens=tokens: _after_reset(kind, ids, tokens))

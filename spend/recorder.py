@@ -15,6 +15,7 @@ from decimal import Decimal
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from keys.models import EndUser, Team, User, VirtualKey
 
@@ -66,3 +67,15 @@ def _write(batch: dict[tuple[str, str], Decimal]) -> None:
             updated = model.objects.filter(pk=scope_id).update(spend=F("spend") + cost)
             if not updated and model is EndUser:
                 EndUser.objects.create(user_id=scope_id, spend=cost)
+        tokens = [scope_id for kind, scope_id in batch if kind == "api_key"]
+        _note_soft_budgets_crossed(tokens)
+
+
+def _note_soft_budgets_crossed(tokens: list[str]) -> None:
+    """Record, once per budget period, that a key's spend reached its soft budget (for alerting)."""
+    crossed = VirtualKey.objects.filter(token__in=tokens, soft_budget__isnull=False, soft_budget_crossed_at=None,
+                                        spend__gte=F("soft_budget"))
+    for key in crossed.only("key_name", "key_alias", "spend", "soft_budget"):
+        logger.warning("soft_budget_crossed: key %s (%s) spend %s >= soft_budget %s", key.key_name, key.key_alias,
+                       key.spend, key.soft_budget)
+    crossed.update(soft_budget_crossed_at=timezone.now())

@@ -15,10 +15,10 @@ from decimal import Decimal
 
 import orjson
 
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, PermissionDenied
 from gateway.proxy.runtime import Runtime
 from gateway.types import KeyContext, Limits, ProxyCall, ProxyReply
-from keys import limits
+from keys import end_users, limits
 from spend import recorder
 from spend.cost import TokenUsage, cost_of, estimate_cost, usage_from_openai
 
@@ -44,9 +44,16 @@ def scopes_for(key: KeyContext, group: str) -> list[limits.Scope]:
 
 async def admit(key: KeyContext, call: ProxyCall, group: str, runtime: Runtime) -> limits.Ticket | None:
     """Reserve the call against every limit and budget, or raise 429 / budget_exceeded."""
-    if key.is_admin:
+    scopes = [] if key.is_admin else scopes_for(key, group)
+    if call.end_user:
+        customer = await end_users.end_user_state(call.end_user, runtime.max_end_user_budget)
+        if customer.is_blocked:
+            raise PermissionDenied(f"End user={call.end_user} is blocked. Update via `/customer/unblock`.",
+                                   param="user")
+        if not customer.limits.is_empty:
+            scopes.append(_scope("end_user", call.end_user, customer.limits))
+    if not scopes:
         return None
-    scopes = scopes_for(key, group)
     estimate = Decimal(0)
     if any(scope.max_budget is not None for scope in scopes):
         estimate = _estimate(call, group, runtime)

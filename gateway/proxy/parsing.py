@@ -56,6 +56,7 @@ def parse_call(request: HttpRequest, runtime: Runtime, call_type: CallType, rout
         wants_usage_chunk=is_stream and stream_options.get("include_usage") is True,
         mock_response=_mock_response(gateway_fields.get("mock_response")),
         timeout=_timeout(gateway_fields.get("timeout"), request.META.get("HTTP_X_LITELLM_TIMEOUT")),
+        end_user=_end_user(request, body, gateway_fields.get("metadata")),
         num_retries=_num_retries(gateway_fields.get("num_retries"), request.META.get("HTTP_X_LITELLM_NUM_RETRIES")),
         fallbacks=_fallbacks(gateway_fields.get("fallbacks"), gateway_fields.get("disable_fallbacks")),
         client_credentials=credentials,
@@ -222,3 +223,18 @@ def _fallbacks(value: Any, disable: Any) -> tuple[str, ...] | None:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise BadRequest("fallbacks must be a list of model names", param="fallbacks")
     return tuple(value)
+
+
+END_USER_HEADERS = ("HTTP_X_LITELLM_CUSTOMER_ID", "HTTP_X_LITELLM_END_USER_ID")
+
+
+def _end_user(request: HttpRequest, body: dict, metadata: Any) -> str | None:
+    for name in END_USER_HEADERS:
+        if request.META.get(name):
+            return request.META[name]
+    user = body.get("user")
+    if isinstance(user, str) and user:
+        return user
+    if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str):
+        return metadata["user_id"]
+    return None

@@ -3,6 +3,7 @@ key and timeouts, built once per process and swapped whole (never mutated)."""
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class Runtime:
     key_header_meta: str  # request.META name of the LiteLLM key header
     prices: dict  # deployment id -> spend.pricing.Price, or None when unknown
     budget_status: int  # litellm_settings.budget_exceeded_status_code
+    max_end_user_budget: Decimal | None  # litellm_settings.max_end_user_budget, for customers without their own
 
     @property
     def is_auth_enabled(self) -> bool:
@@ -69,7 +71,12 @@ def build_runtime(config: GatewayConfig) -> Runtime:
         key_header_meta="HTTP_" + header.upper().replace("-", "_"),
         prices={d.id: price_for(d.entry) for group in table.groups.values() for d in group},
         budget_status=int(litellm.extra.get("budget_exceeded_status_code") or DEFAULT_BUDGET_STATUS),
+        max_end_user_budget=_money(litellm.extra.get("max_end_user_budget")),
     )
+
+
+def _money(value) -> Decimal | None:
+    return Decimal(str(value)) if value is not None else None
 
 
 def load_runtime(path: str | Path) -> Runtime:

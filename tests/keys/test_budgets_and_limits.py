@@ -132,3 +132,20 @@ def test_a_streamed_answer_is_charged(upstream, start_gateway):
 
     assert eventually(lambda: admin(gateway, "/key/info", method="GET",
                                     params={"key": key["token"]}).json()["info"]["spend"] == 0.0007)
+
+
+def test_an_end_user_over_the_default_end_user_budget_is_refused(upstream, start_gateway):
+    config = {**priced_config(upstream), "litellm_settings": {"max_end_user_budget": 0.001}}
+    gateway = start_gateway(config)
+    key = generate_key(gateway)
+    customer = f"customer-{time.time_ns()}"
+
+    statuses = [chat(gateway, key["key"], user=customer).status_code for _ in range(2)]
+    time.sleep(0.3)
+    refused = chat(gateway, key["key"], user=customer)
+    other = chat(gateway, key["key"], user=f"{customer}-other")
+
+    assert statuses == [200, 200]
+    assert refused.status_code == 422
+    assert refused.json()["error"]["message"].startswith(f"ExceededBudget: End User={customer} over budget.")
+    assert other.status_code == 200

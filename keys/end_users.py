@@ -1,0 +1,73 @@
+"""End-users (the `user` of a request; LiteLLM's "customers") on the hot path:
+their budget and blocked flag, cached for a few seconds like keys."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+import orjson
+from asgiref.sync import sync_to_async
+
+from gateway.state import shared_state
+from gateway.types import Limits
+from keys.models import EndUser
+
+LOCAL_TTL_SECONDS = 1.0
+SHARED_TTL_SECONDS = 5.0  # no invalidation on change: a budget edit shows within five seconds
+
+
+@dataclass(frozen=True, slots=True)
+class EndUserState:
+    limits: Limits
+    is_blocked: bool = False
+
+
+_local: dict[str, tuple[EndUserState, float]] = {}
+
+
+def _load(user_id: str, default_budget: Decimal | None) -> EndUserState:
+    row = EndUser.objects.select_related("budget").filter(user_id=user_id).first()
+    if row is None:
+        return EndUserState(Limits(max_budget=default_budget))
+    budget = row.budget
+    return EndUserState(
+        Limits(rpm=budget.rpm_limit if budget else None, tpm=budget.tpm_limit if budget else None,
+               parallel=budget.max_parallel_requests if budget else None,
+               max_budget=budget.max_budget if budget and budget.max_budget is not None else default_budget,
+               spend=row.spend),
+        is_blocked=row.blocked)
+
+
+def _encode(state: EndUserState) -> bytes:
+    limits = state.limits
+    return orjson.dumps({"rpm": limits.rpm, "tpm": limits.tpm, "parallel": limits.parallel,
+                         "max_budget": str(limits.max_budget) if limits.max_budget is not None else None,
+                         "spend": str(limits.spend), "blocked": state.is_blocked})
+
+
+def _decode(raw: bytes) -> EndUserState:
+    data = orjson.loads(raw)
+    return EndUserState(Limits(rpm=data["rpm"], tpm=data["tpm"], parallel=data["parallel"],
+                               max_budget=Decimal(data["max_budget"]) if data["max_budget"] is not None else None,
+                               spend=Decimal(data["spend"])), is_blocked=data["blocked"])
+
+
+async def end_user_state(user_id: str, default_budget: Decimal | None) -> EndUserState:
+    now = time.monotonic()
+    cached = _local.get(user_id)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    state = shared_state()
+    raw = await state.get(f"end_user:{user_id}")
+    if raw is None:
+        found = await sync_to_async(_load)(user_id, default_budget)
+        await state.set(f"end_user:{user_id}", _encode(found), ttl_seconds=SHARED_TTL_SECONDS)
+    else:
+        found = _decode(raw)
+    _local[user_id] = (found, now + LOCAL_TTL_SECONDS)
+    return found
+
+
+def reset() -> None:
+    _local.clear()
