@@ -4,7 +4,8 @@ the gateway, measured side by side in one run with wrk.
     python bench/run.py [--duration 10] [--rounds 3] [--quick] [--gateway-ref REF]
 
 Prints a table and the gateway-vs-floor figures to stdout (progress to
-stderr), writes bench/results/latest.json, exits 1 if any answer failed.
+stderr), writes bench/results/latest.json (latest-quick.json for --quick),
+exits 1 if any answer failed.
 See bench/README.md.
 """
 from __future__ import annotations
@@ -295,7 +296,8 @@ def main() -> int:
     print_report(rows, compare, rss, checks)
     results = {"environment": meta, "rows": rows, "runs": runs, "comparisons": compare, "rss_mb": rss,
                "aims": [{"aim": text, "met": ok} for text, ok in checks]}
-    out = RESULTS_DIR / "latest.json"
+    # A smoke run must not overwrite the last real measurement.
+    out = RESULTS_DIR / ("latest-quick.json" if args.quick else "latest.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {out.relative_to(REPO_ROOT)}", file=sys.stderr)
     return 0

@@ -88,6 +88,10 @@ class NotFound(GatewayError):
     status = 404
 
 
+class Conflict(GatewayError):
+    status = 409
+
+
 class RequestTooLarge(GatewayError):
     status = 413
     error_type = "invalid_request_error"

@@ -9,12 +9,12 @@ from decimal import Decimal
 import orjson
 from asgiref.sync import sync_to_async
 
-from gateway.state import shared_state
+from gateway.state import shared_state, shared_state_delete_now
 from gateway.types import Limits
 from keys.models import EndUser
 
 LOCAL_TTL_SECONDS = 1.0
-SHARED_TTL_SECONDS = 5.0  # no invalidation on change: a budget edit shows within five seconds
+SHARED_TTL_SECONDS = 60.0  # changes through keys/services invalidate at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,14 @@ async def end_user_state(user_id: str, default_budget: Decimal | None) -> EndUse
         found = _decode(raw)
     _local[user_id] = (found, now + LOCAL_TTL_SECONDS)
     return found
+
+
+def invalidate(user_ids: list[str]) -> None:
+    """Forget these end-users here and in the shared state (call after the change commits)."""
+    for user_id in user_ids:
+        _local.pop(user_id, None)
+    if user_ids:
+        shared_state_delete_now([f"end_user:{user_id}" for user_id in user_ids])
 
 
 def reset() -> None:

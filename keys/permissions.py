@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.errors import AuthenticationFailed, PermissionDenied
-from keys.models import TeamMember, VirtualKey
+from keys.models import Team, TeamMember, User, VirtualKey
 from keys.services.common import Actor
 
 
@@ -47,3 +47,26 @@ def require_may_create_key(actor: Actor, team_id: str | None, user_id: str | Non
     raise AuthenticationFailed("Only proxy admin can be used to generate, delete, update info for new "
                                "keys/users/teams. Route=/key/generate. Team admins may create keys for their "
                                "team (team_id); users for themselves (user_id).")
+
+
+VIEWER_ROLES = ("proxy_admin", "proxy_admin_viewer")
+
+
+def is_admin_viewer(actor: Actor) -> bool:
+    """Admins, and users with the read-only proxy_admin_viewer role, may read everything."""
+    if actor.is_admin:
+        return True
+    return bool(actor.user_id) and User.objects.filter(user_id=actor.user_id, user_role__in=VIEWER_ROLES).exists()
+
+
+def require_admin_viewer(actor: Actor, route: str) -> None:
+    if not is_admin_viewer(actor):
+        require_admin(actor, route)
+
+
+def require_team_manager(actor: Actor, team: Team, route: str) -> None:
+    """Admins manage every team's members, team admins their own team's."""
+    if actor.is_admin or is_team_admin(actor, team.team_id):
+        return
+    raise PermissionDenied(f"Call not allowed. User not proxy admin OR team admin. route={route}, "
+                           f"team_id={team.team_id}")

@@ -4,8 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from keys.models import Budget
-from keys.serializers.fields import DurationField, limit, money
-from keys.serializers.keys import _money
+from keys.serializers.fields import DurationField, as_float, as_iso, limit, money
 
 
 class BudgetFieldsSerializer(serializers.Serializer):
@@ -33,15 +32,13 @@ class BudgetDeleteSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=255)  # LiteLLM's name for the budget_id here
 
 
-def _iso(moment) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def budget_as_dict(budget: Budget) -> dict:
     return {
-        "budget_id": budget.budget_id, "max_budget": _money(budget.max_budget),
-        "soft_budget": _money(budget.soft_budget), "max_parallel_requests": budget.max_parallel_requests,
+        "budget_id": budget.budget_id, "max_budget": as_float(budget.max_budget),
+        "soft_budget": as_float(budget.soft_budget), "max_parallel_requests": budget.max_parallel_requests,
         "tpm_limit": budget.tpm_limit, "rpm_limit": budget.rpm_limit, "budget_duration": budget.budget_duration,
-        "budget_reset_at": _iso(budget.budget_reset_at), "created_by": budget.created_by,
-        "created_at": _iso(budget.created_at), "updated_at": _iso(budget.updated_at),
+        "budget_reset_at": as_iso(budget.budget_reset_at), "created_by": budget.created_by,
+        "created_at": as_iso(budget.created_at), "updated_at": as_iso(budget.updated_at),
     }

@@ -33,3 +33,12 @@ def string_list() -> serializers.ListField:
 
 def mapping() -> serializers.DictField:
     return serializers.DictField(required=False)
+
+
+def as_float(value) -> float | None:
+    """Money goes out as a JSON number, as LiteLLM sends it."""
+    return float(value) if value is not None else None
+
+
+def as_iso(moment) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from keys.models import VirtualKey
-from keys.serializers.fields import DurationField, limit, mapping, money, string_list
+from keys.serializers.fields import DurationField, as_float, limit, mapping, money, string_list
 
 
 class KeyFieldsSerializer(serializers.Serializer):
@@ -68,8 +68,6 @@ class KeyReferenceSerializer(serializers.Serializer):
     key = serializers.CharField(max_length=255)
 
 
-def _money(value) -> float | None:
-    return float(value) if value is not None else None
 
 
 def key_status(key: VirtualKey, now) -> str:
@@ -84,7 +82,7 @@ def key_as_dict(key: VirtualKey) -> dict:
     """A key row without its hash under `token` (callers add what their route shows)."""
     return {
         "key_name": key.key_name, "key_alias": key.key_alias, "spend": float(key.spend),
-        "max_budget": _money(key.max_budget), "soft_budget": _money(key.soft_budget),
+        "max_budget": as_float(key.max_budget), "soft_budget": as_float(key.soft_budget),
         "budget_duration": key.budget_duration,
         "budget_reset_at": key.budget_reset_at.isoformat() if key.budget_reset_at else None,
         "expires": key.expires.isoformat() if key.expires else None,

@@ -4,8 +4,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from keys.models import Team, TeamMember, VirtualKey
-from keys.serializers.fields import DurationField, limit, mapping, money, string_list
-from keys.serializers.keys import _money, key_as_dict
+from keys.serializers.fields import DurationField, as_float, as_iso, limit, mapping, money, string_list
+from keys.serializers.keys import key_as_dict
 
 
 class MemberSerializer(serializers.Serializer):
@@ -93,8 +93,6 @@ class TeamMemberDeleteSerializer(serializers.Serializer):
         return attrs
 
 
-def _iso(moment) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _members(team: Team) -> list[TeamMember]:
@@ -110,7 +108,7 @@ def membership_as_dict(member: TeamMember) -> dict:
     """LiteLLM's LiteLLM_TeamMembership row; the in-team budget is shown as its budget table."""
     budget = None
     if member.max_budget_in_team is not None:
-        budget = {"max_budget": _money(member.max_budget_in_team)}
+        budget = {"max_budget": as_float(member.max_budget_in_team)}
     return {"user_id": member.user_id, "team_id": member.team_id, "spend": float(member.spend), "budget_id": None,
             "litellm_budget_table": budget}
 
@@ -122,11 +120,11 @@ def team_as_dict(team: Team) -> dict:
         "admins": [m.user_id for m in members if m.role == "admin"], "members": [m.user_id for m in members],
         "members_with_roles": [member_as_dict(m) for m in members],
         "metadata": team.metadata, "models": team.models, "tags": team.tags, "model_aliases": team.model_aliases,
-        "spend": float(team.spend), "max_budget": _money(team.max_budget), "soft_budget": _money(team.soft_budget),
-        "budget_duration": team.budget_duration, "budget_reset_at": _iso(team.budget_reset_at),
+        "spend": float(team.spend), "max_budget": as_float(team.max_budget), "soft_budget": as_float(team.soft_budget),
+        "budget_duration": team.budget_duration, "budget_reset_at": as_iso(team.budget_reset_at),
         "tpm_limit": team.tpm_limit, "rpm_limit": team.rpm_limit, "max_parallel_requests": team.max_parallel_requests,
-        "blocked": team.blocked, "created_by": team.created_by, "created_at": _iso(team.created_at),
-        "updated_at": _iso(team.updated_at),
+        "blocked": team.blocked, "created_by": team.created_by, "created_at": as_iso(team.created_at),
+        "updated_at": as_iso(team.updated_at),
     }
 
 

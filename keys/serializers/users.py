@@ -4,8 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from keys.models import User
-from keys.serializers.fields import DurationField, limit, mapping, money, string_list
-from keys.serializers.keys import _money
+from keys.serializers.fields import DurationField, as_float, as_iso, limit, mapping, money, string_list
 
 
 class UserFieldsSerializer(serializers.Serializer):
@@ -54,8 +53,6 @@ class UserListQuerySerializer(serializers.Serializer):
     team = serializers.CharField(required=False)
 
 
-def _iso(moment) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def user_as_dict(user: User) -> dict:
@@ -63,9 +60,9 @@ def user_as_dict(user: User) -> dict:
     return {
         "user_id": user.user_id, "user_email": user.user_email, "user_alias": user.user_alias,
         "user_role": user.user_role, "teams": sorted(m.team_id for m in user.memberships.all()),
-        "models": user.models, "spend": float(user.spend), "max_budget": _money(user.max_budget),
-        "soft_budget": _money(user.soft_budget), "budget_duration": user.budget_duration,
-        "budget_reset_at": _iso(user.budget_reset_at), "tpm_limit": user.tpm_limit, "rpm_limit": user.rpm_limit,
+        "models": user.models, "spend": float(user.spend), "max_budget": as_float(user.max_budget),
+        "soft_budget": as_float(user.soft_budget), "budget_duration": user.budget_duration,
+        "budget_reset_at": as_iso(user.budget_reset_at), "tpm_limit": user.tpm_limit, "rpm_limit": user.rpm_limit,
         "max_parallel_requests": user.max_parallel_requests, "metadata": user.metadata,
-        "created_by": user.created_by, "created_at": _iso(user.created_at), "updated_at": _iso(user.updated_at),
+        "created_by": user.created_by, "created_at": as_iso(user.created_at), "updated_at": as_iso(user.updated_at),
     }

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gateway.errors import BadRequest, NotFound
+from keys import end_users
 from keys.audit import audit_record
 from keys.durations import next_reset
 from keys.models import Budget, VirtualKey, new_id
@@ -54,6 +55,11 @@ def budget_create(actor: Actor, fields: dict) -> Budget:
     return budget
 
 
+def forget_customers_after_commit(user_ids: list[str]) -> None:
+    """Customers' budgets are cached by the proxy: drop them once the change commits."""
+    transaction.on_commit(lambda: end_users.invalidate(user_ids))
+
+
 def budget_update(actor: Actor, budget_id: str, fields: dict) -> Budget:
     with transaction.atomic():
         budget = _locked(budget_id)
@@ -63,6 +69,7 @@ def budget_update(actor: Actor, budget_id: str, fields: dict) -> Budget:
         audit_record(actor=actor.name, action="budget_update", object_type="budget", object_id=budget.budget_id,
                      before=before, after=snapshot(budget))
         invalidate_after_commit(budget_tokens(budget.budget_id))
+        forget_customers_after_commit(list(budget.end_users.values_list("user_id", flat=True)))
     return budget
 
 
@@ -76,4 +83,5 @@ def budget_delete(actor: Actor, budget_id: str) -> Budget:
                      before={**snapshot(budget), "key_count": len(tokens), "customers": customers}, after=None)
         Budget.objects.filter(budget_id=budget.budget_id).delete()  # keys and customers: SET_NULL
         invalidate_after_commit(tokens)
+        forget_customers_after_commit(customers)
     return budget

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from gateway.errors import BadRequest, NotFound
+from keys import end_users
 from keys.audit import audit_record
 from keys.models import Budget, EndUser
 from keys.services import budgets as budget_services
@@ -35,6 +36,12 @@ def _apply_fields(end_user: EndUser, fields: dict) -> None:
             setattr(end_user, name, fields[name])
 
 
+def forget_after_commit(user_ids: list[str]) -> None:
+    """The proxy caches end-users' budgets: drop them once the change commits."""
+    user_ids = list(user_ids)
+    transaction.on_commit(lambda: end_users.invalidate(user_ids))
+
+
 def customer_create(actor: Actor, fields: dict) -> EndUser:
     with transaction.atomic():
         end_user = EndUser(user_id=fields["user_id"])
@@ -51,6 +58,7 @@ def customer_create(actor: Actor, fields: dict) -> EndUser:
                              "user_id.", param="user_id") from None
         audit_record(actor=actor.name, action="customer_create", object_type="customer",
                      object_id=end_user.user_id, before=None, after=snapshot(end_user))
+        forget_after_commit([end_user.user_id])  # an earlier request may have cached "no budget"
     return end_user
 
 
@@ -71,6 +79,7 @@ def customer_update(actor: Actor, user_id: str, fields: dict) -> EndUser:
         end_user.save()
         audit_record(actor=actor.name, action="customer_update", object_type="customer",
                      object_id=end_user.user_id, before=before, after=snapshot(end_user))
+        forget_after_commit([end_user.user_id])
     return end_user
 
 
@@ -92,6 +101,7 @@ def customer_set_blocked(actor: Actor, user_ids: list[str], is_blocked: bool) ->
             audit_record(actor=actor.name, action="customer_block" if is_blocked else "customer_unblock",
                          object_type="customer", object_id=end_user.user_id, before=before, after=snapshot(end_user))
             changed.append(end_user)
+        forget_after_commit([end_user.user_id for end_user in changed])
     return changed
 
 
@@ -105,4 +115,5 @@ def customer_delete(actor: Actor, user_ids: list[str]) -> int:
             audit_record(actor=actor.name, action="customer_delete", object_type="customer",
                          object_id=end_user.user_id, before=snapshot(end_user), after=None)
         deleted, _ = EndUser.objects.filter(user_id__in=user_ids).delete()
+        forget_after_commit(user_ids)
     return deleted

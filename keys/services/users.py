@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gateway.errors import GatewayError, NotFound
+from gateway.errors import Conflict, NotFound
 from keys.audit import audit_record
 from keys.durations import next_reset
 from keys.models import Team, TeamMember, User, VirtualKey, new_id
@@ -19,9 +19,6 @@ from keys.services.common import Actor, invalidate_after_commit, snapshot
 USER_FIELDS = ("user_email", "user_alias", "user_role", "models", "max_budget", "soft_budget", "spend",
                "budget_duration", "tpm_limit", "rpm_limit", "max_parallel_requests", "metadata")
 
-
-class Conflict(GatewayError):
-    status = 409
 
 
 def user_tokens(user_ids: list[str]) -> list[str]:

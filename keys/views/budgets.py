@@ -10,7 +10,7 @@ from keys.serializers.budgets import (BudgetDeleteSerializer, BudgetInfoSerializ
                                       BudgetUpdateSerializer, budget_as_dict)
 from keys.services import budgets as budget_services
 from keys.views.base import ManagementView
-from keys.views.users import require_admin_viewer
+from keys.permissions import require_admin_viewer
 
 
 class BudgetNewView(ManagementView):

@@ -11,7 +11,7 @@ from keys.serializers.customers import (CustomerIdsSerializer, CustomerInfoQuery
                                         CustomerNewSerializer, CustomerUpdateSerializer, customer_as_dict)
 from keys.services import customers as customer_services
 from keys.views.base import ManagementView
-from keys.views.users import require_admin_viewer
+from keys.permissions import require_admin_viewer
 
 
 def find_customer(user_id: str, param: str = "user_id") -> EndUser:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from gateway.errors import NotFound
-from keys import permissions, services
+from keys import permissions
 from keys.models import VirtualKey
 from keys.serializers.keys import (KeyDeleteSerializer, KeyGenerateSerializer, KeyReferenceSerializer,
                                    KeyRegenerateSerializer, KeyUpdateSerializer, key_as_dict, key_status)

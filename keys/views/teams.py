@@ -13,9 +13,7 @@ from keys.serializers.teams import (TeamDeleteSerializer, TeamListQuerySerialize
                                     TeamUpdateSerializer, membership_as_dict, team_as_dict, team_key_as_dict)
 from keys.serializers.users import user_as_dict
 from keys.services import teams as team_services
-from keys.services.common import Actor
 from keys.views.base import ManagementView
-from keys.views.users import is_admin_viewer
 
 
 def teams_with_members() -> QuerySet[Team]:
@@ -27,15 +25,6 @@ def find_team(team_id: str) -> Team:
     if team is None:
         raise NotFound(f"Team not found, passed team_id={team_id}", param="team_id")
     return team
-
-
-# Permission helper keys/permissions.py lacks; it belongs there.
-def require_team_manager(actor: Actor, team: Team, route: str) -> None:
-    """Admins manage every team's members, team admins their own team's."""
-    if actor.is_admin or permissions.is_team_admin(actor, team.team_id):
-        return
-    raise PermissionDenied(f"Call not allowed. User not proxy admin OR team admin. route={route}, "
-                           f"team_id={team.team_id}")
 
 
 class TeamNewView(ManagementView):
@@ -68,7 +57,7 @@ class TeamInfoView(ManagementView):
     def get(self, request) -> Response:
         actor = self.actor(request)
         team = find_team(self.valid(TeamReferenceSerializer, request.query_params)["team_id"])
-        if not (is_admin_viewer(actor) or permissions.is_team_admin(actor, team.team_id)):
+        if not (permissions.is_admin_viewer(actor) or permissions.is_team_admin(actor, team.team_id)):
             raise PermissionDenied(f"User={actor.user_id} not authorized to access this team={team.team_id}")
         keys = VirtualKey.objects.filter(team=team).order_by("created_at")
         return Response({
@@ -84,7 +73,7 @@ class TeamListView(ManagementView):
         actor = self.actor(request)
         query = self.valid(TeamListQuerySerializer, request.query_params)
         user_id = query.get("user_id")
-        if not is_admin_viewer(actor):
+        if not permissions.is_admin_viewer(actor):
             if not actor.user_id or user_id not in (None, actor.user_id):
                 permissions.require_admin(actor, "/team/list")  # only admins may list all or others' teams
             user_id = actor.user_id
@@ -102,7 +91,7 @@ class TeamMemberAddView(ManagementView):
     def post(self, request) -> Response:
         actor = self.actor(request)
         fields = self.valid(TeamMemberAddSerializer, request.data)
-        require_team_manager(actor, find_team(fields["team_id"]), "/team/member_add")
+        permissions.require_team_manager(actor, find_team(fields["team_id"]), "/team/member_add")
         team, users, memberships = team_services.team_member_add(actor, fields["team_id"], fields["member"],
                                                                  fields.get("max_budget_in_team"))
         fresh_users = User.objects.prefetch_related("memberships").in_bulk([user.user_id for user in users])
@@ -117,7 +106,7 @@ class TeamMemberDeleteView(ManagementView):
     def post(self, request) -> Response:
         actor = self.actor(request)
         fields = self.valid(TeamMemberDeleteSerializer, request.data)
-        require_team_manager(actor, find_team(fields["team_id"]), "/team/member_delete")
+        permissions.require_team_manager(actor, find_team(fields["team_id"]), "/team/member_delete")
         team = team_services.team_member_delete(actor, fields["team_id"], fields.get("user_id"),
                                                 fields.get("user_email"))
         return Response(team_as_dict(find_team(team.team_id)))

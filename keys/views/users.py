@@ -13,23 +13,7 @@ from keys.serializers.teams import team_as_dict, team_key_as_dict
 from keys.serializers.users import (UserDeleteSerializer, UserListQuerySerializer, UserNewSerializer,
                                     UserUpdateSerializer, user_as_dict)
 from keys.services import users as user_services
-from keys.services.common import Actor
 from keys.views.base import ManagementView
-
-VIEWER_ROLES = ("proxy_admin", "proxy_admin_viewer")
-
-
-# Permission helpers keys/permissions.py lacks; they belong there.
-def is_admin_viewer(actor: Actor) -> bool:
-    """Admins, and users with the read-only proxy_admin_viewer role, may read everything."""
-    if actor.is_admin:
-        return True
-    return bool(actor.user_id) and User.objects.filter(user_id=actor.user_id, user_role__in=VIEWER_ROLES).exists()
-
-
-def require_admin_viewer(actor: Actor, route: str) -> None:
-    if not is_admin_viewer(actor):
-        permissions.require_admin(actor, route)
 
 
 def find_user(user_id: str, param: str = "user_id") -> User:
@@ -57,7 +41,7 @@ class UserInfoView(ManagementView):
         actor = self.actor(request)
         user_id = request.query_params.get("user_id") or actor.user_id
         user_id = self.required(user_id, "user_id")
-        if user_id != actor.user_id and not is_admin_viewer(actor):
+        if user_id != actor.user_id and not permissions.is_admin_viewer(actor):
             raise PermissionDenied(f"key not allowed to access this user's info. user_id={user_id}, key's "
                                    f"user_id={actor.user_id}")
         user = find_user(user_id)
@@ -96,7 +80,7 @@ class UserDeleteView(ManagementView):
 class UserListView(ManagementView):
     def get(self, request) -> Response:
         actor = self.actor(request)
-        require_admin_viewer(actor, "/user/list")
+        permissions.require_admin_viewer(actor, "/user/list")
         query = self.valid(UserListQuerySerializer, request.query_params)
         rows = User.objects.prefetch_related("memberships").order_by("created_at", "user_id")
         if query.get("role"):
