@@ -1,4 +1,5 @@
 """ASGI entry point: `gateway.asgi:application` (uvicorn, gunicorn workers)."""
+import gc
 import os
 
 import django
@@ -48,3 +49,9 @@ application = GatewayASGIHandler()
 from gateway.proxy import runtime  # noqa: E402  (needs Django set up)
 
 runtime.current()
+
+# Everything loaded so far lives as long as the process: move it out of the
+# garbage collector's sight, so full collections stay short (measured: about
+# 40 ms pauses every second or so under load, 12 ms with this).
+gc.collect()
+gc.freeze()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from gateway.state import shared_state
 from gateway.state.base import Increment
+from gateway.state.memory import MemoryState
 from routing.deployments import Deployment
 
 logger = logging.getLogger("routing.usage")
@@ -22,7 +23,8 @@ logger = logging.getLogger("routing.usage")
 MINUTE_COUNTER_TTL = 120  # a minute's counter outlives its minute a little, for /model/info
 IN_FLIGHT_TTL = 600  # a crashed process's in-flight count fades away
 LATENCY_WEIGHT = 0.3
-FAILURE_WINDOW_SECONDS = 60  # weight of the newest sample in the moving average
+FAILURE_WINDOW_SECONDS = 60
+LATENCY_TTL = 3600  # weight of the newest sample in the moving average
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,32 +88,48 @@ def _finished(task: asyncio.Task) -> None:
         logger.warning("routing bookkeeping failed: %s", type(task.exception()).__name__)
 
 
+def _apply(increments: list[Increment]) -> None:
+    """Count now in process memory; in Redis, off the request path."""
+    state = shared_state()
+    if isinstance(state, MemoryState):
+        state.incr_many_now(increments)
+    else:
+        _in_background(state.incr_many(increments))
+
+
 def record_start(deployment: Deployment) -> None:
     minute = current_minute()
-    _in_background(shared_state().incr_many([
+    _apply([
         Increment(f"rt:{deployment.id}:rpm:{minute}", 1, MINUTE_COUNTER_TTL),
-        Increment(f"rt:{deployment.id}:busy", 1, IN_FLIGHT_TTL),
-    ]))
+        Increment(f"rt:{deployment.id}:busy", 1, IN_FLIGHT_TTL, refresh_ttl=True),
+    ])
 
 
 def record_end(deployment: Deployment, *, tokens: int, latency_ms: float | None,
                previous_latency_ms: float | None) -> None:
     """After an answer (or a failure): release the in-flight slot, count tokens, update latency."""
     minute = current_minute()
-    increments = [Increment(f"rt:{deployment.id}:busy", -1, IN_FLIGHT_TTL)]
+    increments = [Increment(f"rt:{deployment.id}:busy", -1, IN_FLIGHT_TTL, refresh_ttl=True)]
     if tokens:
         increments.append(Increment(f"rt:{deployment.id}:tpm:{minute}", tokens, MINUTE_COUNTER_TTL))
-    _in_background(_write_end(deployment.id, increments, latency_ms, previous_latency_ms))
-
-
-async def _write_end(deployment_id: str, increments: list[Increment], latency_ms: float | None,
-                     previous_latency_ms: float | None) -> None:
-    state = shared_state()
-    await state.incr_many(increments)
+    latency = None
     if latency_ms is not None:
         average = latency_ms if previous_latency_ms is None else (
             LATENCY_WEIGHT * latency_ms + (1 - LATENCY_WEIGHT) * previous_latency_ms)
-        await state.set(f"rt:{deployment_id}:lat", f"{average:.3f}".encode(), ttl_seconds=3600)
+        latency = f"{average:.3f}".encode()
+    state = shared_state()
+    if isinstance(state, MemoryState):
+        state.incr_many_now(increments)
+        if latency is not None:
+            state.set_now(f"rt:{deployment.id}:lat", latency, LATENCY_TTL)
+    else:
+        _in_background(_write_end(state, deployment.id, increments, latency))
+
+
+async def _write_end(state, deployment_id: str, increments: list[Increment], latency: bytes | None) -> None:
+    await state.incr_many(increments)
+    if latency is not None:
+        await state.set(f"rt:{deployment_id}:lat", latency, ttl_seconds=LATENCY_TTL)
 
 
 async def count_failure(deployment: Deployment) -> int:

@@ -10,11 +10,14 @@ from gateway.state.scripts import Admission, AdmissionResult, Release
 
 @dataclass(frozen=True, slots=True)
 class Increment:
-    """Add `amount` to a counter; `ttl_seconds` applies when the counter is created."""
+    """Add `amount` to a counter; `ttl_seconds` applies when the counter is
+    created, or on every increment with `refresh_ttl` (a gauge such as
+    requests in flight, which must not expire while it is in use)."""
 
     key: str
     amount: int = 1
     ttl_seconds: float | None = None
+    refresh_ttl: bool = False
 
 
 class SharedState(Protocol):

@@ -6,12 +6,15 @@ import time
 from gateway.state.base import Increment
 from gateway.state.scripts import Admission, AdmissionResult, Release, admit_in_process, release_in_process
 
+SWEEP_EVERY_SECONDS = 60.0
+
 
 class MemoryState:
     backend = "memory"
 
     def __init__(self) -> None:
         self._values: dict[str, tuple[bytes | int, float | None]] = {}
+        self._next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
 
     def _live(self, key: str) -> bytes | int | None:
         item = self._values.get(key)
@@ -23,9 +26,16 @@ class MemoryState:
             return None
         return value
 
-    @staticmethod
-    def _expiry(ttl_seconds: float | None) -> float | None:
-        return time.monotonic() + ttl_seconds if ttl_seconds else None
+    def _expiry(self, ttl_seconds: float | None) -> float | None:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        return now + ttl_seconds if ttl_seconds else None
+
+    def _sweep(self, now: float) -> None:
+        """Drop expired entries nobody reads again (last minute's counters), so memory stays flat."""
+        self._values = {key: item for key, item in self._values.items() if item[1] is None or item[1] > now}
+        self._next_sweep = now + SWEEP_EVERY_SECONDS
 
     def forget_now(self, keys: list[str]) -> None:
         """Synchronous delete, for code outside the event loop (dict pops are atomic)."""
@@ -40,6 +50,9 @@ class MemoryState:
         return str(value).encode() if isinstance(value, int) else value
 
     async def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
+        self.set_now(key, value, ttl_seconds)
+
+    def set_now(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
         self._values[key] = (value, self._expiry(ttl_seconds))
 
     async def incr(self, key: str, amount: int = 1, ttl_seconds: float | None = None) -> int:
@@ -58,7 +71,19 @@ class MemoryState:
         return [await self.get(key) for key in keys]
 
     async def incr_many(self, increments: list[Increment]) -> list[int]:
-        return [await self.incr(item.key, item.amount, item.ttl_seconds) for item in increments]
+        return self.incr_many_now(increments)
+
+    def incr_many_now(self, increments: list[Increment]) -> list[int]:
+        """Synchronous: the embedded mode's bookkeeping needs no task of its own."""
+        totals = []
+        for item in increments:
+            current = self._live(item.key)
+            total = item.amount if current is None else int(current) + item.amount
+            keeps_expiry = current is not None and not item.refresh_ttl
+            self._values[item.key] = (total, self._values[item.key][1] if keeps_expiry else
+                                      self._expiry(item.ttl_seconds))
+            totals.append(total)
+        return totals
 
     # Synchronous counter access for the scripts' Python twins (gateway/state/scripts.py):
     # they run without awaiting, which is what makes them atomic in one event loop.

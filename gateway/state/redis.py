@@ -70,7 +70,7 @@ class RedisState:
             for item in increments:
                 pipe.incrby(KEY_PREFIX + item.key, item.amount)
                 if item.ttl_seconds:
-                    pipe.pexpire(KEY_PREFIX + item.key, int(item.ttl_seconds * 1000), nx=True)
+                    pipe.pexpire(KEY_PREFIX + item.key, int(item.ttl_seconds * 1000), nx=not item.refresh_ttl)
             results = await pipe.execute()
         totals, index = [], 0
         for item in increments:

@@ -232,3 +232,31 @@ def test_shared_state_is_redis_with_redis_url_and_rebuilt_for_each_event_loop(se
 
     assert first.backend == second.backend == "redis"
     assert first is not second  # a redis.asyncio client cannot be used from another loop
+
+
+def test_a_gauge_incremented_with_refresh_ttl_does_not_expire_while_in_use(make_state, prefix):
+    gauge = f"{prefix}busy"
+
+    async def scenario(state):
+        await state.incr_many([Increment(gauge, 1, 0.5, refresh_ttl=True)])
+        await asyncio.sleep(0.35)
+        await state.incr_many([Increment(gauge, 1, 0.5, refresh_ttl=True)])
+        await asyncio.sleep(0.35)
+        return await state.get(gauge)
+
+    assert run(make_state, scenario) == b"2"
+
+
+def test_memory_state_sweeps_expired_counters_nobody_reads_again():
+    state = MemoryState()
+
+    async def scenario():
+        for minute in range(100):
+            await state.incr(f"rpm:{minute}", 1, 0.01)
+        await asyncio.sleep(0.02)
+        state._next_sweep = 0  # as if a minute had passed
+        await state.incr("fresh", 1, 60)
+
+    asyncio.run(scenario())
+
+    assert list(state._values) == ["fresh"]
