@@ -31,7 +31,7 @@ import httpx  # noqa: E402
 import orjson  # noqa: E402
 
 from bench.servers import (MASTER_KEY, UPSTREAM_KEY, BenchError, Server, git_snapshot,  # noqa: E402
-                           logs_dir, start_floor, start_gateway, start_upstream)
+                           logs_dir, start_floor, start_gateway, start_upstream, virtual_key)
 from bench.wrk import WrkResult, run_wrk  # noqa: E402
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -154,7 +154,7 @@ def find(rows: list[dict], target: str, mode: str, connections: int) -> dict | N
 def comparisons(rows: list[dict]) -> dict:
     """gateway (and gateway-mock) against the floor, per mode."""
     out: dict = {}
-    for name in ("gateway", "gateway-mock"):
+    for name in ("gateway", "gateway-mock", "gateway-vkey"):
         for mode in MODES:
             floor1, own1 = find(rows, "floor", mode, 1), find(rows, name, mode, 1)
             floor64, own64 = find(rows, "floor", mode, 64), find(rows, name, mode, 64)
@@ -164,6 +164,12 @@ def comparisons(rows: list[dict]) -> dict:
                 "p50_minus_floor_ms_c1": round(own1["p50_ms"] - floor1["p50_ms"], 3),
                 "rps_pct_of_floor_c64": round(100 * own64["rps"] / floor64["rps"], 1),
             }
+            master1 = find(rows, "gateway", mode, 1)
+            if name == "gateway-vkey" and master1:
+                # What auth + limits + budget add over the master key (aim: < 0.5 ms).
+                out[f"{name}/{mode}"]["p50_minus_master_key_ms_c1"] = round(own1["p50_ms"] - master1["p50_ms"], 3)
+                out[f"{name}/{mode}"]["cpu_minus_master_key_ms"] = round(
+                    own1["cpu_ms_per_request"] - master1["cpu_ms_per_request"], 3)
     return out
 
 
@@ -195,6 +201,9 @@ def print_report(rows: list[dict], compare: dict, rss: dict[str, float], checks:
     for name, figures in compare.items():
         print(f"{name:<20} p50 minus floor at c=1: {figures['p50_minus_floor_ms_c1']:+.3f} ms;  "
               f"req/s as % of floor at c=64: {figures['rps_pct_of_floor_c64']:.1f}%")
+        if "p50_minus_master_key_ms_c1" in figures:
+            print(f"{'':<20} key checks over the master key at c=1: p50 {figures['p50_minus_master_key_ms_c1']:+.3f} "
+                  f"ms, CPU {figures['cpu_minus_master_key_ms']:+.3f} ms per request")
     print("resident memory after the runs: " + ", ".join(f"{name} {mb:.1f} MB" for name, mb in rss.items()))
     if checks:
         print()
@@ -267,6 +276,7 @@ def main() -> int:
             Target("floor", floor, "sk-floor-ignores-keys", "bench-gpt"),
             Target("gateway", gateway, MASTER_KEY, "bench-gpt", upstream=upstream),
             Target("gateway-mock", gateway, MASTER_KEY, "bench-mock"),
+            Target("gateway-vkey", gateway, virtual_key(gateway), "bench-gpt", upstream=upstream),
         ]
         for target in targets:
             for mode in MODES:

@@ -147,8 +147,10 @@ def start_floor(logs: Path) -> Server:
 def gateway_config(upstream: Server) -> dict:
     return {
         "model_list": [
+            # Priced, so a virtual key's budget check runs in full (reserve and settle).
             {"model_name": "bench-gpt", "litellm_params": {
-                "model": "openai/bench-gpt", "api_base": f"{upstream.url}/v1", "api_key": UPSTREAM_KEY}},
+                "model": "openai/bench-gpt", "api_base": f"{upstream.url}/v1", "api_key": UPSTREAM_KEY,
+                "input_cost_per_token": 0.000002, "output_cost_per_token": 0.000008}},
             # No upstream call at all: isolates what the gateway itself costs.
             {"model_name": "bench-mock", "litellm_params": {
                 "model": "mock/bench-mock", "mock_response": "Hello from the fake upstream."}},
@@ -164,3 +166,15 @@ def start_gateway(gateway_dir: Path, upstream: Server, logs: Path) -> Server:
                "--port", str(port), "--workers", "1"]
     return _start("gateway", command, gateway_dir, child_env(LITELLM_MASTER_KEY=MASTER_KEY), port, logs,
                   lambda s: httpx.get(f"{s.url}/health/liveliness", timeout=1).status_code == 200)
+
+
+def virtual_key(gateway: Server) -> str:
+    """A virtual key with every check switched on (rpm, tpm, parallel, budget),
+    none of them close to its limit: what the key checks cost, not what refusals cost."""
+    answer = httpx.post(f"{gateway.url}/key/generate", headers={"Authorization": f"Bearer {MASTER_KEY}"},
+                        json={"models": ["bench-gpt", "bench-mock"], "rpm_limit": 10**9, "tpm_limit": 10**12,
+                              "max_parallel_requests": 10**6, "max_budget": 10**9, "key_alias": "bench"},
+                        timeout=10)
+    if answer.status_code != 200:
+        raise BenchError(f"/key/generate answered {answer.status_code}: {answer.text}")
+    return answer.json()["key"]
