@@ -12,6 +12,7 @@ from rest_framework import exceptions as drf_exceptions
 from gateway.errors import (
     AuthenticationFailed,
     BadRequest,
+    Conflict,
     GatewayError,
     NotFound,
     PermissionDenied,
@@ -37,6 +38,7 @@ def body(response) -> dict:
         (AuthenticationFailed("no key"), 401, "auth_error"),
         (PermissionDenied("not yours"), 403, "permission_error"),
         (NotFound("where"), 404, "invalid_request_error"),
+        (Conflict("exists"), 409, "invalid_request_error"),
         (RequestTooLarge("too big"), 413, "invalid_request_error"),
         (RateLimited("slow down"), 429, "rate_limit_error"),
         (ProviderError("upstream 502", status=502, deployment_id="dep-1"), 502, "internal_server_error"),
