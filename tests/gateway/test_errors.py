@@ -63,7 +63,8 @@ def test_every_gateway_error_subclass_of_this_module_is_covered_above():
 
     # Subclasses other apps define (routing.router.NoDeploymentAvailable...) are tested with their app.
     assert {cls.__name__ for cls in subclasses(GatewayError) if cls.__module__ == "gateway.errors"} == {
-        "BadRequest", "AuthenticationFailed", "PermissionDenied", "NotFound", "RequestTooLarge", "RateLimited",
+        "BadRequest", "AuthenticationFailed", "PermissionDenied", "NotFound", "Conflict", "RequestTooLarge",
+        "RateLimited",
         "ProviderError", "UpstreamTimeout"}
 
 
