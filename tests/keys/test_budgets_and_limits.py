@@ -149,3 +149,40 @@ def test_an_end_user_over_the_default_end_user_budget_is_refused(upstream, start
     assert refused.status_code == 422
     assert refused.json()["error"]["message"].startswith(f"ExceededBudget: End User={customer} over budget.")
     assert other.status_code == 200
+
+
+def test_a_teams_budget_holds_for_all_its_keys(upstream, start_gateway):
+    gateway = start_gateway(priced_config(upstream))
+    team = admin(gateway, "/team/new", {"team_alias": f"t-{time.time_ns()}", "max_budget": 0.001}).json()
+    first, second = (generate_key(gateway, team_id=team["team_id"])["key"] for _ in range(2))
+
+    statuses = [chat(gateway, first).status_code, chat(gateway, second).status_code]
+    time.sleep(0.2)
+
+    assert statuses == [200, 200]
+    assert chat(gateway, first).status_code == 422
+    assert chat(gateway, second).status_code == 422
+
+
+def test_a_users_budget_holds_across_their_keys(upstream, start_gateway):
+    gateway = start_gateway(priced_config(upstream))
+    user = admin(gateway, "/user/new", {"user_id": f"u-{time.time_ns()}", "max_budget": 0.001}).json()
+    other_key = generate_key(gateway, user_id=user["user_id"])["key"]
+
+    chat(gateway, user["key"])
+    chat(gateway, other_key)
+    time.sleep(0.2)
+    refused = chat(gateway, other_key)
+
+    assert refused.status_code == 422
+    assert refused.json()["error"]["message"].startswith(f"ExceededBudget: User={user['user_id']} over budget.")
+
+
+def test_a_team_rpm_limit_counts_every_key_of_the_team(upstream, start_gateway):
+    gateway = start_gateway(priced_config(upstream))
+    team = admin(gateway, "/team/new", {"team_alias": f"t-{time.time_ns()}", "rpm_limit": 2}).json()
+    keys = [generate_key(gateway, team_id=team["team_id"])["key"] for _ in range(3)]
+
+    statuses = [chat(gateway, key, "mock-gpt").status_code for key in keys]
+
+    assert statuses == [200, 200, 429]
