@@ -129,3 +129,38 @@ class ProxyReply:
     headers: dict[str, str] = field(default_factory=dict)  # the gateway's own, e.g. x-ratelimit-*
     reply: ProviderReply | None = None
     stream: ProviderStream | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpendEvent:
+    """One finished request, for the spend log (spend/recorder.py queues it).
+    Times are epoch seconds; money is a Decimal string-safe value."""
+
+    request_id: str
+    call_type: str
+    start_time: float
+    end_time: float
+    api_key: str = ""  # key hash; "" for the master key
+    key_alias: str | None = None
+    team_id: str | None = None
+    user_id: str | None = None
+    end_user: str | None = None
+    model_group: str = ""
+    model: str = ""
+    model_id: str = ""
+    provider: str = ""
+    api_base: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    spend: Decimal = Decimal(0)
+    is_priced: bool = True
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    status: str = "success"
+    error_class: str | None = None
+    error_status: int | None = None
+    cache_hit: bool = False
+    tags: tuple[str, ...] = ()
+    metadata: dict = field(default_factory=dict)
+    messages: object = None  # only with store_prompts_in_spend_logs
+    response: object = None
