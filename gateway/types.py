@@ -36,6 +36,9 @@ class ProxyCall:
     timeout: float | None = None
     num_retries: int | None = None
     end_user: str | None = None  # LiteLLM's customer: header, else body `user`, else metadata.user_id
+    tags: tuple[str, ...] = ()  # body `tags`, metadata.tags, x-litellm-tags
+    metadata: dict = field(default_factory=dict)  # for the spend log: body metadata + metadata headers
+    started_at: float = 0.0  # epoch seconds when the gateway received the request
     fallbacks: tuple[str, ...] | None = None  # per request; () when disable_fallbacks
     # api_base/api_key/extra_headers a client may set only when an admin allows it.
     client_credentials: dict = field(default_factory=dict, repr=False)

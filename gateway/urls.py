@@ -33,6 +33,7 @@ urlpatterns += [
     path("health/liveness", health.LivelinessView.as_view()),
     path("health/readiness", health.ReadinessView.as_view()),
     path("", include("keys.urls")),
+    path("", include("spend.urls")),
 ]
 
 handler400 = "gateway.errors.bad_request"

@@ -75,6 +75,7 @@ class Ticket:
     reserved: Decimal  # held on every scope with a budget
     minute: int  # the minute the request was counted in
     headers: dict[str, str] = field(default_factory=dict)  # x-ratelimit-* of the api_key scope, for the answer
+    key_spend: Decimal | None = None  # the api_key scope's spend at admission, when its budget was read
 
 
 class BudgetExceeded(GatewayError):
@@ -125,9 +126,12 @@ async def admit(scopes: Sequence[Scope], *, request_id: str, estimated_cost: Dec
         Admission(tuple(_counters(scope) for scope in distinct), minute, reserve))
     if result.refusal is not None:
         raise _refusal_error(distinct[result.refusal.index], result.refusal, now, budget_status)
-    headers = next((_usage_headers(scope, usage) for scope, usage in zip(distinct, result.usage)
-                    if scope.kind == "api_key"), {})
-    return Ticket(request_id, distinct, _usd(reserve), minute, headers)
+    headers, key_spend = {}, None
+    for scope, usage in zip(distinct, result.usage):
+        if scope.kind == "api_key":
+            headers = _usage_headers(scope, usage)
+            key_spend = _usd(usage.spend) if scope.max_budget is not None else None
+    return Ticket(request_id, distinct, _usd(reserve), minute, headers, key_spend)
 
 
 async def release(ticket: Ticket, *, tokens: int, cost: Decimal, state: SharedState | None = None) -> None:

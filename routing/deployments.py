@@ -44,6 +44,7 @@ class DeploymentTable:
     aliases: dict[str, str]  # router_settings.model_group_alias
     hidden_aliases: frozenset[str] = frozenset()
     model_alias_map: dict[str, str] = field(default_factory=dict)  # litellm_settings, applied first
+    by_id: dict[str, Deployment] = field(default_factory=dict)
 
     def resolve(self, name: str) -> str | None:
         """The group a client-facing model name refers to, or None: as LiteLLM,
@@ -110,4 +111,5 @@ def build_table(config: GatewayConfig, known_providers: frozenset[str]) -> Deplo
             aliases[str(alias)] = str(target)
     alias_map = {str(alias): str(target) for alias, target in config.litellm_settings.model_alias_map.items()}
     return DeploymentTable(groups={name: tuple(items) for name, items in groups.items()}, aliases=aliases,
-                           hidden_aliases=frozenset(hidden), model_alias_map=alias_map)
+                           hidden_aliases=frozenset(hidden), model_alias_map=alias_map,
+                           by_id={d.id: d for items in groups.values() for d in items})

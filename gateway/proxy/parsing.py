@@ -30,7 +30,7 @@ def read_api_key(request: HttpRequest, runtime: Runtime) -> str | None:
 
 
 def parse_call(request: HttpRequest, runtime: Runtime, call_type: CallType, route: str, request_id: str,
-               api_key: str | None, path_model: str | None = None) -> ProxyCall:
+               api_key: str | None, path_model: str | None = None, started_at: float = 0.0) -> ProxyCall:
     body = read_json_body(request, runtime.max_body_bytes)
     credentials = _take_client_credentials(body, runtime)
     gateway_fields = {name: body.pop(name) for name in GATEWAY_FIELDS if name in body}
@@ -57,6 +57,9 @@ def parse_call(request: HttpRequest, runtime: Runtime, call_type: CallType, rout
         mock_response=_mock_response(gateway_fields.get("mock_response")),
         timeout=_timeout(gateway_fields.get("timeout"), request.META.get("HTTP_X_LITELLM_TIMEOUT")),
         end_user=_end_user(request, body, gateway_fields.get("metadata")),
+        tags=_tags(gateway_fields, request.META.get("HTTP_X_LITELLM_TAGS")),
+        metadata=_spend_metadata(gateway_fields.get("metadata"), request.META),
+        started_at=started_at,
         num_retries=_num_retries(gateway_fields.get("num_retries"), request.META.get("HTTP_X_LITELLM_NUM_RETRIES")),
         fallbacks=_fallbacks(gateway_fields.get("fallbacks"), gateway_fields.get("disable_fallbacks")),
         client_credentials=credentials,
@@ -238,3 +241,42 @@ def _end_user(request: HttpRequest, body: dict, metadata: Any) -> str | None:
     if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str):
         return metadata["user_id"]
     return None
+
+
+METADATA_HEADERS = (("HTTP_X_LITELLM_SPEND_LOGS_METADATA", "x-litellm-spend-logs-metadata"),
+                    # Not LiteLLM's, but what teams were told to send from n8n: accepted the same way.
+                    ("HTTP_X_LITELLM_METADATA", "x-litellm-metadata"))
+
+
+def _tags(fields: dict, header: str | None) -> tuple[str, ...]:
+    found: list[str] = []
+    metadata = fields.get("metadata")
+    for source, name in ((fields.get("tags"), "tags"),
+                         (metadata.get("tags") if isinstance(metadata, dict) else None, "metadata.tags")):
+        if source is None:
+            continue
+        if not isinstance(source, list) or not all(isinstance(tag, str) for tag in source):
+            raise BadRequest(f"{name} must be a list of strings", param=name)
+        found += source
+    if header:
+        found += [tag.strip() for tag in header.split(",") if tag.strip()]
+    return tuple(dict.fromkeys(found))
+
+
+def _spend_metadata(metadata: Any, meta: dict) -> dict:
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest("metadata must be an object", param="metadata")
+    merged = dict(metadata or {})
+    for meta_name, header in METADATA_HEADERS:
+        raw = meta.get(meta_name)
+        if not raw:
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise BadRequest(f"{header} must be a JSON object", param=header) from None
+        if not isinstance(value, dict):
+            raise BadRequest(f"{header} must be a JSON object", param=header)
+        merged.update(value)
+    # The gateway's own attribution keys are never taken from the client.
+    return {name: value for name, value in merged.items() if not str(name).startswith("user_api_key")}

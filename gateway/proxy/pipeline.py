@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from gateway.errors import BadRequest
-from gateway.proxy import admission
+from gateway.proxy import accounting, admission
 from gateway.proxy import runtime as runtime_module
 from gateway.proxy.parsing import parse_call, read_api_key
 from gateway.proxy.runtime import Runtime
@@ -30,6 +30,7 @@ class Incoming:
     route: str
     request_id: str
     path_model: str | None = None
+    started_at: float = 0.0
 
 
 async def run(incoming: Incoming) -> tuple[ProxyCall, ProxyReply]:
@@ -37,27 +38,23 @@ async def run(incoming: Incoming) -> tuple[ProxyCall, ProxyReply]:
     api_key = read_api_key(incoming.request, runtime)
     key = await authenticate(api_key, runtime.master_key)
     call = parse_call(incoming.request, runtime, incoming.call_type, incoming.route, incoming.request_id,
-                      api_key, incoming.path_model)
+                      api_key, incoming.path_model, incoming.started_at)
     group = resolve_group(call, key, runtime)
     ticket = await admission.admit(key, call, group, runtime)
     try:
         reply = await runtime.router.send(call, group, num_retries=call.num_retries, fallbacks=call.fallbacks)
-    except BaseException:
-        admission.release_unused(ticket, runtime)
+    except BaseException as error:
+        accounting.settle(call, key, group, ticket, runtime, accounting.Outcome(error=error))
         raise
+    headers = dict(ticket.headers) if ticket else {}
     if reply.stream is None:
-        admission.settle_now(ticket, reply, runtime)
-        return call, with_headers(reply, ticket)
-    chunks = admission.settle_when_done(reply.stream.chunks, ticket, call, reply, runtime)
+        charge = accounting.settle(call, key, group, ticket, runtime,
+                                   accounting.Outcome(reply=reply, usage=accounting.usage_of(reply)))
+        headers.update(accounting.spend_headers(charge, key, ticket))
+        return call, dataclasses.replace(reply, headers={**reply.headers, **headers})
+    chunks = accounting.settle_when_done(reply.stream.chunks, call, key, group, ticket, runtime, reply)
     stream = dataclasses.replace(reply.stream, chunks=chunks)
-    return call, with_headers(dataclasses.replace(reply, stream=stream), ticket)
-
-
-def with_headers(reply: ProxyReply, ticket) -> ProxyReply:
-    """The key's x-ratelimit-* headers, from its admission."""
-    if ticket is None or not ticket.headers:
-        return reply
-    return dataclasses.replace(reply, headers={**reply.headers, **ticket.headers})
+    return call, dataclasses.replace(reply, stream=stream, headers={**reply.headers, **headers})
 
 
 def resolve_group(call: ProxyCall, key: KeyContext, runtime: Runtime) -> str:

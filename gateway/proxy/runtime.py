@@ -17,6 +17,7 @@ from routing.providers.registry import KNOWN_PROVIDERS, adapter_for
 from routing.router import Router
 from routing.validation import routing_problems
 from keys.limits import DEFAULT_BUDGET_STATUS
+from spend import flusher
 from spend.pricing import price_for
 
 # LiteLLM's own default is 6000 s; teams set 600 s, which is what a client can wait for.
@@ -38,6 +39,10 @@ class Runtime:
     @property
     def is_auth_enabled(self) -> bool:
         return bool(self.master_key)
+
+    def deployment(self, deployment_id: str):
+        """The deployment with this id (routing.deployments.Deployment), or None."""
+        return self.table.by_id.get(deployment_id)
 
 
 def config_path(explicit: str | None = None) -> Path:
@@ -91,6 +96,7 @@ def current() -> Runtime:
     global _current
     if _current is None:
         _current = load_runtime(config_path())
+        _configure_spend_writes(_current)
     return _current
 
 
@@ -98,6 +104,13 @@ def install(runtime: Runtime) -> None:
     """Make `runtime` current (serve at start-up; tests)."""
     global _current
     _current = runtime
+    _configure_spend_writes(runtime)
+
+
+def _configure_spend_writes(runtime: Runtime) -> None:
+    seconds = runtime.config.general_settings.extra.get("proxy_batch_write_at")
+    if seconds:
+        flusher.configure(float(seconds))
 
 
 def reset() -> None:

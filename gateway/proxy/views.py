@@ -1,6 +1,7 @@
 """adrf views for the OpenAI and Azure routes: parse, run the pipeline, render."""
 from __future__ import annotations
 
+import time
 import uuid
 import orjson
 from adrf.views import APIView
@@ -71,7 +72,7 @@ class ProxyView(GatewayAPIView):
     async def post(self, request, deployment: str | None = None) -> HttpResponse:
         request_id = str(uuid.uuid4())
         incoming = pipeline.Incoming(request=request._request, call_type=self.call_type, route=request.path,
-                                     request_id=request_id, path_model=deployment)
+                                     request_id=request_id, path_model=deployment, started_at=time.time())
         try:
             call, reply = await pipeline.run(incoming)
         except Exception as exc:

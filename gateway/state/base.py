@@ -56,3 +56,31 @@ class SharedState(Protocol):
     async def run_release(self, release: Release) -> None:
         """Give back what run_admission took and record usage: atomic, one round trip."""
         ...
+
+    # A durable list (spend/queue.py): producers append at the tail; one consumer at
+    # a time, holding a lock, reads from the head and trims what it has processed.
+
+    async def list_push(self, key: str, value: bytes) -> None:
+        """Append one item at the tail."""
+        ...
+
+    async def list_head(self, key: str, count: int) -> list[bytes]:
+        """Up to `count` items from the head, oldest first, without removing them."""
+        ...
+
+    async def list_length(self, key: str) -> int:
+        ...
+
+    async def list_trim_head(self, key: str, count: int, lock_key: str, token: bytes) -> bool:
+        """Remove the first `count` items, only while `token` still holds `lock_key`
+        (checked and trimmed atomically). False, and nothing removed, otherwise:
+        a holder whose lock expired must not trim items another holder now owns."""
+        ...
+
+    async def lock_acquire(self, key: str, token: bytes, ttl_seconds: float) -> bool:
+        """Take the lock if nobody holds it (SET NX PX); it expires after ttl_seconds."""
+        ...
+
+    async def lock_release(self, key: str, token: bytes) -> None:
+        """Give the lock back, only if `token` still holds it."""
+        ...

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 
 from gateway.state.base import Increment
 from gateway.state.scripts import Admission, AdmissionResult, Release, admit_in_process, release_in_process
@@ -14,6 +15,7 @@ class MemoryState:
 
     def __init__(self) -> None:
         self._values: dict[str, tuple[bytes | int, float | None]] = {}
+        self._lists: dict[str, deque[bytes]] = {}
         self._next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
 
     def _live(self, key: str) -> bytes | int | None:
@@ -106,3 +108,39 @@ class MemoryState:
 
     async def run_release(self, release: Release) -> None:
         release_in_process(self, release)
+
+    # The durable list's twin: it lasts as long as the process. Each method is
+    # atomic because it never awaits.
+    async def list_push(self, key: str, value: bytes) -> None:
+        self.list_push_now(key, value)
+
+    def list_push_now(self, key: str, value: bytes) -> None:
+        """Synchronous append: the embedded mode's hot path needs no task of its own."""
+        self._lists.setdefault(key, deque()).append(value)
+
+    async def list_head(self, key: str, count: int) -> list[bytes]:
+        items = self._lists.get(key)
+        return [items[index] for index in range(min(count, len(items)))] if items else []
+
+    async def list_length(self, key: str) -> int:
+        return len(self._lists.get(key) or ())
+
+    async def list_trim_head(self, key: str, count: int, lock_key: str, token: bytes) -> bool:
+        if self._live(lock_key) != token:
+            return False
+        items = self._lists.get(key)
+        for _ in range(min(count, len(items) if items else 0)):
+            items.popleft()
+        if not items:
+            self._lists.pop(key, None)
+        return True
+
+    async def lock_acquire(self, key: str, token: bytes, ttl_seconds: float) -> bool:
+        if self._live(key) is not None:
+            return False
+        self.set_now(key, token, ttl_seconds)
+        return True
+
+    async def lock_release(self, key: str, token: bytes) -> None:
+        if self._live(key) == token:
+            self._values.pop(key, None)

@@ -24,6 +24,19 @@ logger = logging.getLogger("gateway.state")
 
 KEY_PREFIX = "gw:"
 
+# KEYS: list, lock; ARGV: count, token. Trim only while the token holds the lock.
+TRIM_IF_LOCKED = LuaScript.of("""
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+redis.call('LTRIM', KEYS[1], tonumber(ARGV[1]), -1)
+return 1
+""")
+
+# KEYS: lock; ARGV: token. Delete only our own lock, never one taken after ours expired.
+RELEASE_IF_OWNED = LuaScript.of("""
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+""")
+
 
 class RedisState:
     backend = "redis"
@@ -86,7 +99,27 @@ class RedisState:
         keys, args = release_arguments(release)
         await self.run_script(RELEASE, keys, args)
 
-    async def run_script(self, script: LuaScript, keys: list[str], args: list[str]) -> Any:
+    async def list_push(self, key: str, value: bytes) -> None:
+        await self._client.rpush(KEY_PREFIX + key, value)
+
+    async def list_head(self, key: str, count: int) -> list[bytes]:
+        if count <= 0:
+            return []
+        return await self._client.lrange(KEY_PREFIX + key, 0, count - 1)
+
+    async def list_length(self, key: str) -> int:
+        return int(await self._client.llen(KEY_PREFIX + key))
+
+    async def list_trim_head(self, key: str, count: int, lock_key: str, token: bytes) -> bool:
+        return bool(await self.run_script(TRIM_IF_LOCKED, [key, lock_key], [str(count), token]))
+
+    async def lock_acquire(self, key: str, token: bytes, ttl_seconds: float) -> bool:
+        return bool(await self._client.set(KEY_PREFIX + key, token, nx=True, px=max(1, int(ttl_seconds * 1000))))
+
+    async def lock_release(self, key: str, token: bytes) -> None:
+        await self.run_script(RELEASE_IF_OWNED, [key], [token])
+
+    async def run_script(self, script: LuaScript, keys: list[str], args: list[str | bytes]) -> Any:
         """One round trip: EVALSHA; EVAL (which also caches the script) only when this
         Redis has not seen the script yet, e.g. after a restart or SCRIPT FLUSH."""
         prefixed = [KEY_PREFIX + key for key in keys]

@@ -43,6 +43,12 @@ class ResilientState:
                 self._down_until = time.monotonic() + RETRY_REDIS_AFTER_SECONDS
         return await use(self._fallback)
 
+    @property
+    def local_fallback(self) -> MemoryState:
+        """What was written here while Redis was down (e.g. queued spend, which a
+        flusher must drain too: it stays in this process until then)."""
+        return self._fallback
+
     def forget_now(self, keys: list[str]) -> None:
         self._fallback.forget_now(keys)
 
@@ -72,3 +78,23 @@ class ResilientState:
 
     async def run_release(self, release: Release) -> None:
         await self._call(lambda state: state.run_release(release))
+
+    async def list_push(self, key: str, value: bytes) -> None:
+        await self._call(lambda state: state.list_push(key, value))
+
+    async def list_head(self, key: str, count: int) -> list[bytes]:
+        return await self._call(lambda state: state.list_head(key, count))
+
+    async def list_length(self, key: str) -> int:
+        return await self._call(lambda state: state.list_length(key))
+
+    async def list_trim_head(self, key: str, count: int, lock_key: str, token: bytes) -> bool:
+        # Safe across a switch between Redis and memory mid-batch: the lock is
+        # checked where the trim happens, so a trim never lands on the other store.
+        return await self._call(lambda state: state.list_trim_head(key, count, lock_key, token))
+
+    async def lock_acquire(self, key: str, token: bytes, ttl_seconds: float) -> bool:
+        return await self._call(lambda state: state.lock_acquire(key, token, ttl_seconds))
+
+    async def lock_release(self, key: str, token: bytes) -> None:
+        await self._call(lambda state: state.lock_release(key, token))

@@ -97,10 +97,11 @@ def _arg(limit: int | None) -> str:
 # KEYS, five per scope: spend, reserved, in_flight, requests:<minute>, tokens:<minute>.
 # ARGV[1..4]: reserve, minute ttl, in-flight ttl, spend ttl; then five per scope:
 # requests limit, tokens limit, parallel limit, budget, seed spend ("" = no limit).
-# Reply: {1, requests, tokens, ...per scope} or {0, index, limit type, requests, tokens, spend, reserved}.
+# Reply: {1, requests, tokens, spend, ...per scope} or {0, index, limit type, requests, tokens, spend, reserved}.
 ADMIT = LuaScript.of("""
 local reserve = tonumber(ARGV[1])
 local scopes = #KEYS / 5
+local spends = {}
 
 for i = 0, scopes - 1 do
   local k, a = i * 5, 4 + i * 5
@@ -115,6 +116,7 @@ for i = 0, scopes - 1 do
     if tonumber(spend) + tonumber(reserved) >= budget then
       return {0, i, 'budget', 0, 0, spend, reserved}
     end
+    spends[i + 1] = spend
   end
 end
 
@@ -151,6 +153,7 @@ for i = 0, scopes - 1 do
   end
   reply[#reply + 1] = requests
   reply[#reply + 1] = used[i * 2 + 2]
+  reply[#reply + 1] = spends[i + 1] or '0'
 end
 return reply
 """)
@@ -168,8 +171,8 @@ def admission_arguments(admission: Admission) -> tuple[list[str], list[str]]:
 
 def admission_result(reply: list) -> AdmissionResult:
     if int(reply[0]) == 1:
-        return AdmissionResult(usage=tuple(ScopeUsage(int(reply[i]), int(reply[i + 1]))
-                                           for i in range(1, len(reply), 2)))
+        return AdmissionResult(usage=tuple(ScopeUsage(int(reply[i]), int(reply[i + 1]), int(reply[i + 2]))
+                                           for i in range(1, len(reply), 3)))
     _, index, limit_type, requests, tokens, spend, reserved = reply
     usage = ScopeUsage(int(requests), int(tokens), int(spend), int(reserved))
     kind = limit_type.decode() if isinstance(limit_type, bytes) else limit_type
@@ -237,6 +240,7 @@ class CounterStore(Protocol):
 def admit_in_process(store: CounterStore, admission: Admission) -> AdmissionResult:
     """ADMIT, in Python. Must not await: that is what makes it atomic."""
     keyed = [(scope, admission_keys(scope, admission.minute)) for scope in admission.scopes]
+    spends = [0] * len(keyed)
     for index, (scope, (spend_at, reserved_at, _, _, _)) in enumerate(keyed):
         if scope.budget is not None:
             spend = store.read_counter(spend_at)
@@ -246,6 +250,7 @@ def admit_in_process(store: CounterStore, admission: Admission) -> AdmissionResu
             reserved = store.read_counter(reserved_at) or 0
             if spend + reserved >= scope.budget:
                 return AdmissionResult(refusal=Refusal(index, "budget", ScopeUsage(0, 0, spend, reserved)))
+            spends[index] = spend
 
     used = []
     for index, (scope, (_, _, in_flight_at, requests_at, tokens_at)) in enumerate(keyed):
@@ -263,7 +268,8 @@ def admit_in_process(store: CounterStore, admission: Admission) -> AdmissionResu
         used.append((requests, tokens))
 
     usage = []
-    for (scope, (_, reserved_at, in_flight_at, requests_at, _)), (requests, tokens) in zip(keyed, used):
+    for (scope, (_, reserved_at, in_flight_at, requests_at, _)), (requests, tokens), spend in zip(keyed, used,
+                                                                                                 spends):
         if scope.requests_limit is not None:
             requests += 1
             store.write_counter(requests_at, requests, MINUTE_TTL_SECONDS if requests == 1 else None)
@@ -272,7 +278,7 @@ def admit_in_process(store: CounterStore, admission: Admission) -> AdmissionResu
         if admission.reserve > 0 and scope.budget is not None:
             reserved = (store.read_counter(reserved_at) or 0) + admission.reserve
             store.write_counter(reserved_at, reserved, IN_FLIGHT_TTL_SECONDS)
-        usage.append(ScopeUsage(requests, tokens))
+        usage.append(ScopeUsage(requests, tokens, spend))
     return AdmissionResult(usage=tuple(usage))
 
 
