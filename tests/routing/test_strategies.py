@@ -1,5 +1,6 @@
 """Load balancing over real HTTP: weights, order tiers, rpm limits, latency, busyness."""
 import concurrent.futures
+import time
 
 from tests.routing.scenarios import chat, openai_deployment, served_by
 
@@ -79,13 +80,19 @@ def test_least_busy_avoids_the_deployment_with_requests_in_flight(upstream, star
     upstream.set_behaviour("stuck", kind="slow", delay=3)
     upstream.set_behaviour("free", kind="slow", delay=0.05)
 
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        first = [pool.submit(chat, gateway, "gpt-4.1") for _ in range(2)]
-        concurrent.futures.wait(first, timeout=1)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        # Until one request is in flight on "stuck" (two idle deployments tie, so it may take a few).
+        for _ in range(8):
+            pool.submit(chat, gateway, "gpt-4.1")
+            time.sleep(0.2)
+            if "stuck" in served_by(upstream):
+                break
+        assert "stuck" in served_by(upstream)
+        sent_before = len(served_by(upstream))
         later = [chat(gateway, "gpt-4.1") for _ in range(10)]
 
     assert all(a.status_code == 200 for a in later)
-    assert served_by(upstream).count("stuck") <= 2
+    assert served_by(upstream)[sent_before:] == ["free"] * 10
 
 
 def test_usage_based_routing_prefers_headroom(upstream, start_gateway):
