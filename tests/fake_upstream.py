@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import itertools
 import logging
-import struct
 import threading
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -36,6 +33,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+
+from tests.fake_answers import ERROR_KINDS as _ERROR_KINDS
+from tests.fake_answers import answer, stream_frames
+from tests.fake_answers import error_body as _error_body
+from tests.fake_answers import missing as _missing
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +70,6 @@ _STREAM_HEAD = (
 _CLOSE = b"Connection: close\r\n"
 _LAST_CHUNK = b"0\r\n\r\n"
 
-_EMBEDDING = [0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7, -0.8]
-_EMBEDDING_B64 = base64.b64encode(struct.pack("<8f", *_EMBEDDING)).decode()
-
 _UNAUTHORIZED_OPENAI = orjson.dumps({"error": {
     "message": "Incorrect API key provided", "type": "invalid_request_error",
     "param": None, "code": "invalid_api_key",
@@ -85,49 +84,8 @@ _NOT_FOUND_AZURE = orjson.dumps({"error": {"code": "404", "message": "Resource n
 _OK_CONTROL = orjson.dumps({"ok": True})
 
 # Error "type"/"code" pairs roughly as OpenAI reports them, for the status behaviour.
-_ERROR_KINDS = {
-    400: ("invalid_request_error", None, "Bad request (fake upstream)."),
-    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided"),
-    403: ("invalid_request_error", None, "Forbidden (fake upstream)."),
-    404: ("invalid_request_error", "model_not_found", "The model does not exist (fake upstream)."),
-    429: ("requests", "rate_limit_exceeded", "Rate limit reached (fake upstream)."),
-    500: ("server_error", None, "The server had an error while processing your request."),
-    502: ("server_error", None, "Bad gateway."),
-    503: ("server_error", None, "The engine is currently overloaded, please try again later."),
-    504: ("server_error", None, "Gateway timeout."),
-}
-
-
 def _status_line(status: int) -> bytes:
     return _STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode()
-
-
-def _error_body(message: str, type_: str = "invalid_request_error",
-                param: str | None = None, code: str | None = None) -> bytes:
-    return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
-
-
-def _count_words(text: Any) -> int:
-    return len(text.split()) if isinstance(text, str) else 0
-
-
-def _content_words(content: Any) -> int:
-    """Words in a chat message content: a string or a list of content parts."""
-    if isinstance(content, str):
-        return len(content.split())
-    if isinstance(content, list):
-        return sum(_count_words(p.get("text")) for p in content if isinstance(p, dict))
-    return 0
-
-
-def _usage(prompt: int, completion: int) -> dict[str, Any]:
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0},
-    }
 
 
 def _sse_chunk(payload: bytes) -> bytes:
@@ -509,7 +467,7 @@ class FakeUpstream:
             return None
 
         if body.get("stream") is True and op != "embeddings":
-            frames = self._stream_frames(op, model, body, behaviour)
+            frames = self._frames_for(op, model, body, behaviour)
             if behaviour.delay or behaviour.chunk_delay:
                 return self._stream(conn, frames, behaviour)
             # Fast path: the whole stream in one write.
@@ -520,7 +478,7 @@ class FakeUpstream:
                 conn.close()
             return None
 
-        payload = self._answer(op, model, body, behaviour)
+        payload = self._answer_for(op, model, body, behaviour)
         if behaviour.delay:
             return _send_later(conn, behaviour.delay, 200, payload, b"")
         conn.send(200, payload)
@@ -550,90 +508,11 @@ class FakeUpstream:
 
     # --- bodies ---------------------------------------------------------------
 
-    def _answer(self, op: str, model: str, body: dict[str, Any], behaviour: Behaviour) -> bytes:
-        created = int(time.time())
-        if op == "chat":
-            prompt = _prompt_tokens_chat(body["messages"])
-            return orjson.dumps({
-                "id": f"chatcmpl-fake-{next(self._ids)}",
-                "object": "chat.completion",
-                "created": created,
-                "model": model,
-                "choices": [{
-                    "index": 0,
-                    "message": {"role": "assistant", "content": behaviour.text},
-                    "logprobs": None,
-                    "finish_reason": "stop",
-                }],
-                "usage": _usage(prompt, len(behaviour.words)),
-            })
-        if op == "completions":
-            prompt = _prompt_tokens_completion(body["prompt"])
-            return orjson.dumps({
-                "id": f"cmpl-fake-{next(self._ids)}",
-                "object": "text_completion",
-                "created": created,
-                "model": model,
-                "choices": [{"text": behaviour.text, "index": 0, "logprobs": None, "finish_reason": "stop"}],
-                "usage": _usage(prompt, len(behaviour.words)),
-            })
-        # embeddings
-        inputs = body["input"]
-        if isinstance(inputs, str) or (isinstance(inputs, list) and inputs and isinstance(inputs[0], int)):
-            inputs = [inputs]  # a single string or a single token array
-        elif not isinstance(inputs, list):
-            inputs = [inputs]
-        vector: Any = _EMBEDDING_B64 if body.get("encoding_format") == "base64" else _EMBEDDING
-        prompt = sum(len(i) if isinstance(i, list) else _count_words(i) for i in inputs)
-        return orjson.dumps({
-            "object": "list",
-            "data": [{"object": "embedding", "index": i, "embedding": vector} for i in range(len(inputs))],
-            "model": model,
-            "usage": {"prompt_tokens": prompt, "total_tokens": prompt},
-        })
+    def _answer_for(self, op: str, model: str, body: dict[str, Any], behaviour: Behaviour) -> bytes:
+        return answer(op, model, body, behaviour.text, behaviour.words, next(self._ids))
 
-    def _stream_frames(self, op: str, model: str, body: dict[str, Any],
-                       behaviour: Behaviour) -> list[bytes]:
-        """JSON payloads of every SSE frame, ending with the literal [DONE] marker."""
-        created = int(time.time())
-        words = behaviour.words
-        pieces = [w + " " for w in words[:-1]] + list(words[-1:])
-        options = body.get("stream_options")
-        include_usage = isinstance(options, dict) and options.get("include_usage") is True
-        frames: list[bytes] = []
-
-        if op == "chat":
-            prompt = _prompt_tokens_chat(body["messages"])
-            base = {"id": f"chatcmpl-fake-{next(self._ids)}", "object": "chat.completion.chunk",
-                    "created": created, "model": model}
-            if include_usage:
-                base["usage"] = None  # OpenAI sends usage: null on every chunk but the last
-
-            def chunk(delta: dict[str, str], finish: str | None) -> bytes:
-                choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-                return orjson.dumps({**base, "choices": [choice]})
-
-            frames.append(chunk({"role": "assistant", "content": ""}, None))
-            frames.extend(chunk({"content": p}, None) for p in pieces)
-            frames.append(chunk({}, "stop"))
-        else:
-            prompt = _prompt_tokens_completion(body["prompt"])
-            base = {"id": f"cmpl-fake-{next(self._ids)}", "object": "text_completion",
-                    "created": created, "model": model}
-            if include_usage:
-                base["usage"] = None
-
-            def chunk(text: str, finish: str | None) -> bytes:  # type: ignore[misc]
-                choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
-                return orjson.dumps({**base, "choices": [choice]})
-
-            frames.extend(chunk(p, None) for p in pieces)
-            frames.append(chunk("", "stop"))
-
-        if include_usage:
-            frames.append(orjson.dumps({**base, "choices": [], "usage": _usage(prompt, len(words))}))
-        frames.append(b"[DONE]")
-        return frames
+    def _frames_for(self, op: str, model: str, body: dict[str, Any], behaviour: Behaviour) -> list[bytes]:
+        return stream_frames(op, model, body, behaviour.words, next(self._ids))
 
     async def _stream(self, conn: _Connection, frames: list[bytes], behaviour: Behaviour) -> None:
         # From here until the last chunk, a lost connection counts as an abandoned stream.
@@ -655,23 +534,6 @@ class FakeUpstream:
 
 
 # --- small helpers -------------------------------------------------------------
-
-def _missing(name: str) -> bytes:
-    return _error_body(f"Missing required parameter: '{name}'.", param=name,
-                       code="missing_required_parameter")
-
-
-def _prompt_tokens_chat(messages: Any) -> int:
-    if not isinstance(messages, list):
-        return 1
-    return max(1, sum(_content_words(m.get("content")) for m in messages if isinstance(m, dict)))
-
-
-def _prompt_tokens_completion(prompt: Any) -> int:
-    if isinstance(prompt, list):
-        return max(1, sum(_count_words(p) for p in prompt))
-    return max(1, _count_words(prompt))
-
 
 def _status_response(behaviour: Behaviour) -> tuple[int, bytes, bytes]:
     type_, code, default_message = _ERROR_KINDS.get(
