@@ -59,7 +59,7 @@ async def get_key(token: str) -> KeyContext | None:
     state = shared_state()
     raw = await state.get(_shared_key(token))
     if raw is None:
-        context = await sync_to_async(selectors.key_context)(token)
+        context = await sync_to_async(selectors.key_context_off_thread, thread_sensitive=False)(token)
         # Without Redis the "shared" layer is this process's memory, which no other
         # process can invalidate: keep it as short-lived as the local copy.
         ttl = SHARED_TTL_SECONDS if context and state.backend == "redis" else (

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import orjson
 from asgiref.sync import sync_to_async
+from django.db import close_old_connections
 
 from gateway.state import shared_state, shared_state_delete_now
 from gateway.types import Limits
@@ -27,6 +28,7 @@ _local: dict[str, tuple[EndUserState, float]] = {}
 
 
 def _load(user_id: str, default_budget: Decimal | None) -> EndUserState:
+    close_old_connections()  # runs on a worker thread of its own: see keys.selectors.key_context_off_thread
     row = EndUser.objects.select_related("budget").filter(user_id=user_id).first()
     if row is None:
         return EndUserState(Limits(max_budget=default_budget))
@@ -61,7 +63,7 @@ async def end_user_state(user_id: str, default_budget: Decimal | None) -> EndUse
     state = shared_state()
     raw = await state.get(f"end_user:{user_id}")
     if raw is None:
-        found = await sync_to_async(_load)(user_id, default_budget)
+        found = await sync_to_async(_load, thread_sensitive=False)(user_id, default_budget)
         await state.set(f"end_user:{user_id}", _encode(found), ttl_seconds=SHARED_TTL_SECONDS)
     else:
         found = _decode(raw)

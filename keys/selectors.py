@@ -1,6 +1,8 @@
 """Reads for the hot path's cache misses and for the management API."""
 from __future__ import annotations
 
+from django.db import close_old_connections
+
 from keys.models import Team, User, VirtualKey
 from gateway.types import KeyContext, Limits
 
@@ -24,6 +26,14 @@ def key_limits(key: VirtualKey) -> Limits:
                   max_budget=own.max_budget if own.max_budget is not None else budget.max_budget,
                   soft_budget=own.soft_budget if own.soft_budget is not None else budget.soft_budget,
                   spend=own.spend)
+
+
+def key_context_off_thread(token: str) -> KeyContext | None:
+    """key_context for the hot path's cache misses, run in a worker thread of its
+    own (thread_sensitive=False): a slow database must not hold up asgiref's one
+    shared sync thread, which every proxied response passes through."""
+    close_old_connections()
+    return key_context(token)
 
 
 def key_context(token: str) -> KeyContext | None:
