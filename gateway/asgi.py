@@ -13,7 +13,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
 # Paths of the proxy hot path: no synchronous code runs for them.
 HOT_PATH_PREFIXES = ("/v1/chat/", "/chat/", "/v1/completions", "/completions", "/v1/embeddings", "/embeddings",
                      "/openai/deployments/", "/engines/", "/v1/engines/", "/v1/models", "/models",
-                     "/health/liveliness", "/health/liveness")
+                     "/health/liveliness", "/health/liveness", "/v1/responses", "/responses", "/openai/responses",
+                     "/openai/v1/responses")
 
 
 class GatewayASGIHandler(ASGIHandler):

@@ -13,6 +13,7 @@ class CallType(enum.Enum):
     CHAT = "chat/completions"
     COMPLETION = "completions"
     EMBEDDING = "embeddings"
+    RESPONSES = "responses"
 
     @property
     def is_streamable(self) -> bool:
@@ -40,6 +41,9 @@ class ProxyCall:
     metadata: dict = field(default_factory=dict)  # for the spend log: body metadata + metadata headers
     started_at: float = 0.0  # epoch seconds when the gateway received the request
     fallbacks: tuple[str, ...] | None = None  # per request; () when disable_fallbacks
+    # Responses API: the stored response this call continues. The gateway has
+    # already put that conversation into body["input"]; the id is kept to echo back.
+    previous_response_id: str | None = None
     # api_base/api_key/extra_headers a client may set only when an admin allows it.
     client_credentials: dict = field(default_factory=dict, repr=False)
 
@@ -96,11 +100,28 @@ class Usage:
 
     @classmethod
     def from_openai(cls, usage: dict | None) -> Usage | None:
+        """Chat/Completions/Embeddings usage, or the Responses API's input/output tokens."""
         if not isinstance(usage, dict):
             return None
-        prompt = int(usage.get("prompt_tokens") or 0)
-        completion = int(usage.get("completion_tokens") or 0)
+        prompt = int(usage.get("prompt_tokens") or usage.get("input_tokens") or 0)
+        completion = int(usage.get("completion_tokens") or usage.get("output_tokens") or 0)
         return cls(prompt, completion, int(usage.get("total_tokens") or prompt + completion))
+
+
+# Responses API stream events that carry the finished response, usage included.
+FINAL_RESPONSE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+def usage_in_chunk(chunk: dict) -> dict | None:
+    """The usage object a stream chunk carries, if any: a chat/completions
+    usage chunk, or the response of a Responses API final event."""
+    usage = chunk.get("usage")
+    if usage:
+        return usage
+    if chunk.get("type") in FINAL_RESPONSE_EVENTS:
+        response = chunk.get("response")
+        return response.get("usage") if isinstance(response, dict) else None
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,9 @@ chat = views.ChatCompletionsView.as_view()
 completions = views.CompletionsView.as_view()
 embeddings = views.EmbeddingsView.as_view()
 models = views.ModelsView.as_view()
+responses = views.ResponsesView.as_view()
+stored_response = views.StoredResponseView.as_view()
+response_input_items = views.ResponseInputItemsView.as_view()
 
 urlpatterns = []
 for prefix in ("", "v1/"):
@@ -19,6 +22,14 @@ for prefix in ("", "v1/"):
         path(f"{prefix}engines/<str:deployment>/chat/completions", chat),
         path(f"{prefix}engines/<str:deployment>/completions", completions),
         path(f"{prefix}engines/<str:deployment>/embeddings", embeddings),
+    ]
+
+# The Responses API, also under Azure's /openai/ (dated api-version) and /openai/v1/ layouts.
+for prefix in ("", "v1/", "openai/", "openai/v1/"):
+    urlpatterns += [
+        path(f"{prefix}responses", responses),
+        path(f"{prefix}responses/<str:response_id>", stored_response),
+        path(f"{prefix}responses/<str:response_id>/input_items", response_input_items),
     ]
 
 urlpatterns += [

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import httpx
 
 from gateway.errors import GatewayError, ProviderError, RateLimited
-from gateway.types import ProviderStream, ProxyCall, ProxyReply, Usage
+from gateway.types import ProviderStream, ProxyCall, ProxyReply, Usage, usage_in_chunk
 from routing import cooldowns, usage
 from routing.deployments import Deployment, DeploymentTable
 from routing.failures import Failure, classify
 from routing.policy import MAX_BACKOFF_SECONDS, MAX_PROVIDER_RETRY_AFTER, RouterPolicy
 from routing.providers import base
-from routing.providers.registry import MOCK, adapter_for
+from routing.providers.registry import adapter_for_call
 from routing.strategies import STRATEGIES, Candidate
 
 BACKOFF_JITTER_SECONDS = 0.75
@@ -150,7 +150,7 @@ class Router:
 
     async def _send_once(self, call: ProxyCall, deployment: Deployment, snapshot: usage.Snapshot,
                          attempts: Attempts) -> ProxyReply:
-        adapter = MOCK if call.mock_response is not None else adapter_for(deployment.provider)
+        adapter = adapter_for_call(call, deployment)
         timeouts = self.timeouts(call, deployment)
         usage.record_start(deployment)
         started = time.monotonic()
@@ -225,8 +225,9 @@ async def _account_when_done(chunks: AsyncIterator[dict], deployment: Deployment
     tokens = 0
     try:
         async for chunk in chunks:
-            if chunk.get("usage"):
-                found = Usage.from_openai(chunk["usage"])
+            chunk_usage = usage_in_chunk(chunk)
+            if chunk_usage:
+                found = Usage.from_openai(chunk_usage)
                 tokens = found.total_tokens if found else tokens
             yield chunk
     finally:

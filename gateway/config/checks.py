@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any
 
+from keys.durations import Duration, InvalidDuration
+
 Check = Callable[[Any], str | None]
 
 
@@ -33,6 +35,17 @@ def number(minimum: float = 0, exclusive: bool = False) -> Check:
         return None
 
     return check
+
+
+def duration(value: Any) -> str | None:
+    """Seconds as a whole number, or a LiteLLM duration such as "24h" or "30d"."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if value > 0 else f"must be more than 0 seconds, got {value}"
+    try:
+        Duration.parse(value)
+    except InvalidDuration as exc:
+        return str(exc)
+    return None
 
 
 def string(value: Any) -> str | None:

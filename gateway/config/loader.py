@@ -132,6 +132,7 @@ GENERAL_CHECKS: dict[str, checks.Check] = {
     "completion_model": checks.string,
     "max_request_size_mb": checks.number(exclusive=True),
     "response_model_name": checks.one_of("model_group", "provider"),
+    "responses_ttl": checks.duration,
     "store_model_in_db": checks.boolean,
     "disable_spend_logs": checks.boolean,
     "store_prompts_in_spend_logs": checks.boolean,

@@ -18,7 +18,7 @@ import orjson
 
 from gateway.errors import GatewayError
 from gateway.proxy.runtime import Runtime
-from gateway.types import KeyContext, ProxyCall, ProxyReply, SpendEvent
+from gateway.types import KeyContext, ProxyCall, ProxyReply, SpendEvent, usage_in_chunk
 from keys import limits
 from spend import recorder
 from spend.cost import TokenUsage, cost_of, usage_from_openai
@@ -85,11 +85,10 @@ async def settle_when_done(chunks: AsyncIterator[dict], call: ProxyCall, key: Ke
         async for chunk in chunks:
             if first_chunk_at is None:
                 first_chunk_at = time.time()
-            if chunk.get("usage"):
-                usage = usage_from_openai(chunk["usage"]) or usage
-            for choice in chunk.get("choices") or ():
-                delta = choice.get("delta") or {}
-                characters += len(delta.get("content") or "") + len(choice.get("text") or "")
+            chunk_usage = usage_in_chunk(chunk)
+            if chunk_usage:
+                usage = usage_from_openai(chunk_usage) or usage
+            characters += _characters_in(chunk)
             yield chunk
     except BaseException as exc:
         error = exc
@@ -98,6 +97,19 @@ async def settle_when_done(chunks: AsyncIterator[dict], call: ProxyCall, key: Ke
         ttft = (first_chunk_at - call.started_at) * 1000 if first_chunk_at else None
         settle(call, key, group, ticket, runtime,
                Outcome(reply=reply, usage=usage or counted_locally(call, characters), error=error, ttft_ms=ttft))
+
+
+def _characters_in(chunk: dict) -> int:
+    """Generated characters in one chunk: chat/completions choices, or a
+    Responses API delta event (text or function-call arguments)."""
+    delta = chunk.get("delta")
+    if isinstance(delta, str):
+        return len(delta)
+    characters = 0
+    for choice in chunk.get("choices") or ():
+        choice_delta = choice.get("delta") or {}
+        characters += len(choice_delta.get("content") or "") + len(choice.get("text") or "")
+    return characters
 
 
 def counted_locally(call: ProxyCall, characters: int) -> TokenUsage:

@@ -43,6 +43,7 @@ def parse_call(request: HttpRequest, runtime: Runtime, call_type: CallType, rout
     body["model"] = model
     _check_fields(body, call_type)
 
+    previous_response_id = body.pop("previous_response_id", None) if call_type is CallType.RESPONSES else None
     is_stream = body.get("stream") is True and call_type.is_streamable
     stream_options = body.get("stream_options") or {}
     return ProxyCall(
@@ -62,6 +63,7 @@ def parse_call(request: HttpRequest, runtime: Runtime, call_type: CallType, rout
         started_at=started_at,
         num_retries=_num_retries(gateway_fields.get("num_retries"), request.META.get("HTTP_X_LITELLM_NUM_RETRIES")),
         fallbacks=_fallbacks(gateway_fields.get("fallbacks"), gateway_fields.get("disable_fallbacks")),
+        previous_response_id=previous_response_id,
         client_credentials=credentials,
     )
 
@@ -120,6 +122,8 @@ def _check_fields(body: dict, call_type: CallType) -> None:
             raise BadRequest("prompt is required", param="prompt")
         if not isinstance(prompt, (str, list)):
             raise BadRequest("prompt must be a string or a list", param="prompt")
+    elif call_type is CallType.RESPONSES:
+        _check_response_input(body)
     else:
         value = body.get("input")
         if value is None:
@@ -145,6 +149,27 @@ def _check_messages(messages: Any) -> None:
         if role not in MESSAGE_ROLES:
             raise BadRequest(f"messages[{index}].role must be one of {', '.join(sorted(MESSAGE_ROLES))}; "
                              f"got {role!r}", param=f"messages[{index}].role")
+
+
+def _check_response_input(body: dict) -> None:
+    if body.get("background") is True:
+        # A background response is polled later by id from the provider; the
+        # gateway could neither route the poll nor bill the answer.
+        raise BadRequest("background: true is not supported by the gateway; send the request without it "
+                         "(stream: true gives early output)", param="background")
+    value = body.get("input")
+    if value is None:
+        if body.get("previous_response_id") is None:
+            raise BadRequest("input is required", param="input")
+        return
+    if not isinstance(value, (str, list)):
+        raise BadRequest("input must be a string or a list of input items", param="input")
+    for index, item in enumerate(value if isinstance(value, list) else ()):
+        if not isinstance(item, dict):
+            raise BadRequest(f"input[{index}] must be an object (a message or another input item)",
+                             param=f"input[{index}]")
+        if "type" not in item and "role" not in item:
+            raise BadRequest(f"input[{index}] must have a type or a role", param=f"input[{index}]")
 
 
 def _number(value: Any) -> str | None:
@@ -181,6 +206,9 @@ FIELD_CHECKS = {
     "max_completion_tokens": _integer, "n": _integer, "seed": _integer, "stop": _stop, "tools": _list,
     "user": _string, "logit_bias": _object, "response_format": _object, "dimensions": _integer,
     "encoding_format": _string,
+    # Responses API
+    "instructions": _string, "max_output_tokens": _integer, "text": _object, "reasoning": _object,
+    "previous_response_id": _string, "store": _boolean, "include": _list, "background": _boolean,
 }
 
 

@@ -1,4 +1,5 @@
-"""The hot path, top to bottom: authenticate -> parse -> resolve the model group
+"""The hot path, top to bottom: authenticate -> parse (Responses API: rebuild a
+stored conversation) -> resolve the model group
 -> admit (limits, budget reservation) -> route (choose a deployment, send,
 retry, fall back) -> settle (real cost, counters released).
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from gateway.errors import BadRequest
-from gateway.proxy import accounting, admission
+from gateway.proxy import accounting, admission, conversations
 from gateway.proxy import runtime as runtime_module
 from gateway.proxy.parsing import parse_call, read_api_key
 from gateway.proxy.runtime import Runtime
@@ -39,6 +40,8 @@ async def run(incoming: Incoming) -> tuple[ProxyCall, ProxyReply]:
     key = await authenticate(api_key, runtime.master_key)
     call = parse_call(incoming.request, runtime, incoming.call_type, incoming.route, incoming.request_id,
                       api_key, incoming.path_model, incoming.started_at)
+    if call.call_type is CallType.RESPONSES:
+        call = await conversations.continue_from_previous(call, key)
     group = resolve_group(call, key, runtime)
     ticket = await admission.admit(key, call, group, runtime)
     try:
@@ -51,8 +54,12 @@ async def run(incoming: Incoming) -> tuple[ProxyCall, ProxyReply]:
         charge = accounting.settle(call, key, group, ticket, runtime,
                                    accounting.Outcome(reply=reply, usage=accounting.usage_of(reply)))
         headers.update(accounting.spend_headers(charge, key, ticket))
+        if call.call_type is CallType.RESPONSES:
+            await conversations.remember(call, key, reply.reply.body, runtime.responses_ttl_seconds)
         return call, dataclasses.replace(reply, headers={**reply.headers, **headers})
     chunks = accounting.settle_when_done(reply.stream.chunks, call, key, group, ticket, runtime, reply)
+    if call.call_type is CallType.RESPONSES:
+        chunks = conversations.remember_when_done(chunks, call, key, runtime.responses_ttl_seconds)
     stream = dataclasses.replace(reply.stream, chunks=chunks)
     return call, dataclasses.replace(reply, stream=stream, headers={**reply.headers, **headers})
 

@@ -3,6 +3,7 @@ key and timeouts, built once per process and swapped whole (never mutated)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +17,16 @@ from routing.policy import RouterPolicy
 from routing.providers.registry import KNOWN_PROVIDERS, adapter_for
 from routing.router import Router
 from routing.validation import routing_problems
+from keys.durations import Duration
 from keys.limits import DEFAULT_BUDGET_STATUS
 from spend import flusher
 from spend.pricing import price_for
 
 # LiteLLM's own default is 6000 s; teams set 600 s, which is what a client can wait for.
 DEFAULT_TIMEOUT_SECONDS = 600.0
+# OpenAI keeps stored responses 30 days; the gateway keeps every turn in Redis
+# memory, beside the counters budgets depend on, so an hour unless configured.
+DEFAULT_RESPONSES_TTL_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,7 @@ class Runtime:
     prices: dict  # deployment id -> spend.pricing.Price, or None when unknown
     budget_status: int  # litellm_settings.budget_exceeded_status_code
     max_end_user_budget: Decimal | None  # litellm_settings.max_end_user_budget, for customers without their own
+    responses_ttl_seconds: float = DEFAULT_RESPONSES_TTL_SECONDS  # how long stored Responses API turns are kept
 
     @property
     def is_auth_enabled(self) -> bool:
@@ -77,11 +83,22 @@ def build_runtime(config: GatewayConfig) -> Runtime:
         prices={d.id: price_for(d.entry) for group in table.groups.values() for d in group},
         budget_status=int(litellm.extra.get("budget_exceeded_status_code") or DEFAULT_BUDGET_STATUS),
         max_end_user_budget=_money(litellm.extra.get("max_end_user_budget")),
+        responses_ttl_seconds=_seconds(general.extra.get("responses_ttl"), DEFAULT_RESPONSES_TTL_SECONDS),
     )
 
 
 def _money(value) -> Decimal | None:
     return Decimal(str(value)) if value is not None else None
+
+
+def _seconds(value, default: float) -> float:
+    """A config duration (whole seconds, or "24h", "30d"...) in seconds."""
+    if value is None:
+        return default
+    if isinstance(value, int):
+        return float(value)
+    start = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    return (Duration.parse(value).after(start) - start).total_seconds()
 
 
 def load_runtime(path: str | Path) -> Runtime:

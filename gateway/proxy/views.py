@@ -8,11 +8,11 @@ from adrf.views import APIView
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from rest_framework.renderers import JSONRenderer
 
-from gateway.errors import AuthenticationFailed, render_exception
-from gateway.proxy import pipeline, runtime as runtime_module
-from gateway.proxy.streaming import sse_frames
+from gateway.errors import AuthenticationFailed, NotFound, render_exception
+from gateway.proxy import pipeline, response_store, runtime as runtime_module
+from gateway.proxy.streaming import event_frames, sse_frames
 from gateway.proxy.parsing import read_api_key
-from gateway.types import CallType, ProxyCall, ProxyReply
+from gateway.types import CallType, KeyContext, ProxyCall, ProxyReply
 from keys.access import may_call
 from keys.auth import authenticate
 from routing import health as routing_health
@@ -88,7 +88,8 @@ def render_reply(call: ProxyCall, reply: ProxyReply) -> HttpResponse:
     served = call.model if reply.attempted_fallbacks == 0 else reply.model_group
     response_model = served if general.response_model_name == "model_group" else None
     if reply.stream is not None:
-        response = StreamingHttpResponse(sse_frames(reply.stream, call, response_model),
+        frames = event_frames if call.call_type is CallType.RESPONSES else sse_frames
+        response = StreamingHttpResponse(frames(reply.stream, call, response_model),
                                          content_type="text/event-stream")
         response["cache-control"] = "no-cache"
         response["x-accel-buffering"] = "no"  # tell nginx-style proxies not to buffer the stream
@@ -125,6 +126,56 @@ class CompletionsView(ProxyView):
 
 class EmbeddingsView(ProxyView):
     call_type = CallType.EMBEDDING
+
+
+class ResponsesView(ProxyView):
+    call_type = CallType.RESPONSES
+
+
+class StoredResponseView(GatewayAPIView):
+    """GET / DELETE /v1/responses/{id}: a response this key stored."""
+
+    async def get(self, request, response_id: str) -> HttpResponse:
+        key = await _caller(request)
+        stored = await response_store.load(key, response_id)
+        if stored is None:
+            raise _no_such_response(response_id)
+        return json_response(stored.response)
+
+    async def delete(self, request, response_id: str) -> HttpResponse:
+        key = await _caller(request)
+        if not await response_store.delete(key, response_id):
+            raise _no_such_response(response_id)
+        return json_response({"id": response_id, "object": "response", "deleted": True})
+
+
+class ResponseInputItemsView(GatewayAPIView):
+    """GET /v1/responses/{id}/input_items: what a stored response was answered from."""
+
+    async def get(self, request, response_id: str) -> HttpResponse:
+        key = await _caller(request)
+        stored = await response_store.load(key, response_id)
+        if stored is None:
+            raise _no_such_response(response_id)
+        items = stored.input_items
+        if request.query_params.get("order", "desc") == "desc":
+            items = list(reversed(items))
+        return json_response({"object": "list", "data": items, "has_more": False,
+                              "first_id": _item_id(items[0]) if items else None,
+                              "last_id": _item_id(items[-1]) if items else None})
+
+
+async def _caller(request) -> KeyContext:
+    runtime = runtime_module.current()
+    return await authenticate(read_api_key(request._request, runtime), runtime.master_key)
+
+
+def _no_such_response(response_id: str) -> NotFound:
+    return NotFound(f"Response with id '{response_id}' not found.", param="response_id")
+
+
+def _item_id(item: object) -> str | None:
+    return item.get("id") if isinstance(item, dict) else None
 
 
 class ModelsView(GatewayAPIView):

@@ -1,10 +1,13 @@
 """Provider prefix (the text before "/" in litellm_params.model) to adapter."""
 from __future__ import annotations
 
+from gateway.types import CallType, ProxyCall
+from routing.deployments import Deployment
 from routing.providers.azure import AzureAdapter
 from routing.providers.base import ProviderAdapter
 from routing.providers.mock import MockAdapter
 from routing.providers.openai import OpenAIAdapter
+from routing.providers.responses.bridge import ChatBridge
 
 
 class OpenAICompatibleAdapter(OpenAIAdapter):
@@ -29,5 +32,33 @@ KNOWN_PROVIDERS = frozenset(ADAPTERS)
 MOCK = ADAPTERS["mock"]
 
 
+# Providers whose API has /responses; every other one is served through the chat bridge.
+SPEAKS_RESPONSES = frozenset({"openai", "azure"})
+RESPONSES_ENDPOINTS = frozenset({"/v1/responses", "/responses"})
+_bridges: dict[int, ChatBridge] = {}
+
+
 def adapter_for(provider: str) -> ProviderAdapter:
     return ADAPTERS[provider]
+
+
+def adapter_for_call(call: ProxyCall, deployment: Deployment) -> ProviderAdapter:
+    """The adapter that serves `call` on `deployment`: the mock for mock_response
+    calls, the chat bridge for Responses calls the provider cannot take as they are."""
+    adapter = MOCK if call.mock_response is not None else ADAPTERS[deployment.provider]
+    if call.call_type is CallType.RESPONSES and (adapter is MOCK or not speaks_responses(deployment)):
+        bridge = _bridges.get(id(adapter))
+        if bridge is None:
+            bridge = _bridges[id(adapter)] = ChatBridge(adapter)
+        return bridge
+    return adapter
+
+
+def speaks_responses(deployment: Deployment) -> bool:
+    """`model_info.supported_endpoints` decides when set, as in LiteLLM (list
+    "/v1/responses" to pass Responses calls to a compatible server untranslated,
+    or leave it out to translate even for OpenAI); else the provider's default."""
+    endpoints = deployment.entry.model_info.get("supported_endpoints")
+    if isinstance(endpoints, list):
+        return any(endpoint in RESPONSES_ENDPOINTS for endpoint in endpoints)
+    return deployment.provider in SPEAKS_RESPONSES

@@ -389,3 +389,20 @@ def test_repr_of_a_model_entry_does_not_show_credentials_in_its_api_base(tmp_pat
 
     assert "basic-auth-secret" not in shown
     assert "query-secret" not in shown
+
+
+@pytest.mark.parametrize("value, accepted", [("7d", True), (3600, True), ("soon", False), (0, False)])
+def test_responses_ttl_is_seconds_or_a_duration(tmp_path, value, accepted):
+    path = write_config(tmp_path, f"""\
+        model_list:
+          - model_name: g
+            litellm_params:
+              model: mock/echo
+        general_settings:
+          responses_ttl: {value}
+        """)
+
+    if accepted:
+        assert load_config(path).general_settings.extra["responses_ttl"] == value
+    else:
+        assert any("general_settings: responses_ttl" in problem for problem in problems_of(path))

@@ -6,9 +6,10 @@ import asyncio
 import httpx
 import orjson
 
-from gateway.types import ProviderReply, ProviderStream, ProxyCall
+from gateway.types import CallType, ProviderReply, ProviderStream, ProxyCall
 from routing.deployments import Deployment
 from routing.providers import base
+from routing.providers.responses.defaults import responses_defaults
 
 
 class OpenAIAdapter:
@@ -33,6 +34,10 @@ class OpenAIAdapter:
         return headers
 
     def payload(self, call: ProxyCall, deployment: Deployment) -> bytes:
+        if call.call_type is CallType.RESPONSES:
+            # Responses streams report usage in their final event: nothing to ask for.
+            defaults = responses_defaults(deployment.entry.request_defaults)
+            return orjson.dumps({**defaults, **call.body, "model": deployment.entry.provider_model})
         body = {**deployment.entry.request_defaults, **call.body, "model": deployment.entry.provider_model}
         if call.is_stream:
             # Always ask for the usage chunk so the gateway can bill streams;
