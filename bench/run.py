@@ -37,7 +37,7 @@ from bench.wrk import WrkResult, run_wrk  # noqa: E402
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 MODES = ("json", "stream")
 CONCURRENCIES = (1, 64)
-PATH = "/v1/chat/completions"
+PATHS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
 
 # The aims for one gateway worker on a 2-core machine (non-streaming).
 AIM_P50_OVER_FLOOR_MS = 0.5
@@ -54,14 +54,19 @@ class Target:
     # The fake upstream when this target should call it: its request counter
     # must move with ours, or the gateway answered without proxying.
     upstream: Server | None = None
+    api: str = "chat"  # "chat" or "responses" (the Responses API)
 
     @property
     def url(self) -> str:
-        return self.server.url + PATH
+        return self.server.url + PATHS[self.api]
 
 
-def request_body(model: str, mode: str) -> str:
-    body: dict = {"model": model, "messages": [{"role": "user", "content": "Say hello in five words."}]}
+def request_body(model: str, mode: str, api: str = "chat") -> str:
+    prompt = "Say hello in five words."
+    if api == "responses":
+        body: dict = {"model": model, "input": [{"type": "message", "role": "user", "content": prompt}]}
+    else:
+        body = {"model": model, "messages": [{"role": "user", "content": prompt}]}
     if mode == "stream":
         body["stream"] = True
     return orjson.dumps(body).decode()
@@ -70,13 +75,15 @@ def request_body(model: str, mode: str) -> str:
 def check_answer(target: Target, mode: str) -> None:
     """One request with the exact body wrk will send; the answer must be a real
     completion. A 200 is not enough: a failed stream is a 200 with an error frame."""
-    response = httpx.post(target.url, content=request_body(target.model, mode), timeout=10,
+    response = httpx.post(target.url, content=request_body(target.model, mode, target.api), timeout=10,
                           headers={"authorization": f"Bearer {target.api_key}", "content-type": "application/json"})
     problem = f"{target.name} ({mode}) answered {response.status_code}: {response.text[:500]}"
     if response.status_code != 200:
         raise BenchError(problem)
     try:
-        if mode == "json":
+        if target.api == "responses":
+            is_answer = _is_responses_answer(response.text, mode)
+        elif mode == "json":
             answer = orjson.loads(response.content)
             is_answer = "error" not in answer and bool(answer["choices"][0]["message"]["content"])
         else:
@@ -90,12 +97,21 @@ def check_answer(target: Target, mode: str) -> None:
         raise BenchError(problem)
 
 
+def _is_responses_answer(text: str, mode: str) -> bool:
+    if mode == "json":
+        answer = orjson.loads(text)
+        return answer.get("error") is None and bool(answer["output"][0]["content"][0]["text"])
+    events = [orjson.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+    return (bool(events) and events[-1]["type"] == "response.completed"
+            and any(event["type"] == "response.output_text.delta" for event in events))
+
+
 def upstream_counters(upstream: Server) -> dict[str, int]:
     return httpx.get(f"{upstream.url}/_control/stats", timeout=5).json()
 
 
 def measure(target: Target, mode: str, connections: int, seconds: float, warmup: float, round_: int) -> dict:
-    body = request_body(target.model, mode)
+    body = request_body(target.model, mode, target.api)
     label = f"{target.name} {mode} c={connections} (round {round_})"
     print(f"  {label}: warm-up {warmup:g}s, measure {seconds:g}s", file=sys.stderr, flush=True)
     runs: list[tuple[str, WrkResult]] = [("warm-up", run_wrk(target.url, target.api_key, body, connections, warmup))]
@@ -154,7 +170,7 @@ def find(rows: list[dict], target: str, mode: str, connections: int) -> dict | N
 def comparisons(rows: list[dict]) -> dict:
     """gateway (and gateway-mock) against the floor, per mode."""
     out: dict = {}
-    for name in ("gateway", "gateway-mock", "gateway-vkey"):
+    for name in ("gateway", "gateway-mock", "gateway-vkey", "gateway-resp", "gateway-resp-mock"):
         for mode in MODES:
             floor1, own1 = find(rows, "floor", mode, 1), find(rows, name, mode, 1)
             floor64, own64 = find(rows, "floor", mode, 64), find(rows, name, mode, 64)
@@ -187,22 +203,22 @@ def aims(compare: dict, rss_mb: float) -> list[tuple[str, bool]]:
 
 
 def print_report(rows: list[dict], compare: dict, rss: dict[str, float], checks: list[tuple[str, bool]]) -> None:
-    header = (f"{'target':<13}{'mode':<8}{'conc':>5}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>11}{'spread':>8}"
+    header = (f"{'target':<18}{'mode':<8}{'conc':>5}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>11}{'spread':>8}"
               f"{'cpu ms/req':>12}{'non-2xx':>9}")
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['target']:<13}{r['mode']:<8}{r['concurrency']:>5}{r['p50_ms']:>10.3f}{r['p99_ms']:>10.3f}"
+        print(f"{r['target']:<18}{r['mode']:<8}{r['concurrency']:>5}{r['p50_ms']:>10.3f}{r['p99_ms']:>10.3f}"
               f"{r['rps']:>11.0f}{r['rps_spread_pct']:>7.0f}%{r['cpu_ms_per_request']:>12.3f}"
               f"{r['non2xx'] + r['socket_errors']:>9}")
     print(f"(medians of {rows[0]['rounds']} round(s); spread = (max - min) / median of req/s across rounds; "
           "cpu ms/req = CPU time of the answering process per request; non-2xx includes socket errors)")
     print()
     for name, figures in compare.items():
-        print(f"{name:<20} p50 minus floor at c=1: {figures['p50_minus_floor_ms_c1']:+.3f} ms;  "
+        print(f"{name:<24} p50 minus floor at c=1: {figures['p50_minus_floor_ms_c1']:+.3f} ms;  "
               f"req/s as % of floor at c=64: {figures['rps_pct_of_floor_c64']:.1f}%")
         if "p50_minus_master_key_ms_c1" in figures:
-            print(f"{'':<20} key checks over the master key at c=1: p50 {figures['p50_minus_master_key_ms_c1']:+.3f} "
+            print(f"{'':<24} key checks over the master key at c=1: p50 {figures['p50_minus_master_key_ms_c1']:+.3f} "
                   f"ms, CPU {figures['cpu_minus_master_key_ms']:+.3f} ms per request")
     print("resident memory after the runs: " + ", ".join(f"{name} {mb:.1f} MB" for name, mb in rss.items()))
     if checks:
@@ -277,6 +293,9 @@ def main() -> int:
             Target("gateway", gateway, MASTER_KEY, "bench-gpt", upstream=upstream),
             Target("gateway-mock", gateway, MASTER_KEY, "bench-mock"),
             Target("gateway-vkey", gateway, virtual_key(gateway), "bench-gpt", upstream=upstream),
+            # The Responses API: passed through to the upstream, and translated for the mock.
+            Target("gateway-resp", gateway, MASTER_KEY, "bench-gpt", upstream=upstream, api="responses"),
+            Target("gateway-resp-mock", gateway, MASTER_KEY, "bench-mock", api="responses"),
         ]
         for target in targets:
             for mode in MODES:

@@ -5,6 +5,12 @@ of thousands of requests per second without becoming the bottleneck of a
 gateway benchmark.  Behaviour is configurable per model (or Azure deployment),
 and every request can be recorded so tests can assert what the gateway sent.
 
+Routes: OpenAI ``/v1/chat/completions``, ``/v1/completions``, ``/v1/embeddings``
+and ``/v1/responses`` (Bearer key); Azure ``/openai/deployments/<d>/<op>`` and
+``/openai/responses`` (both with ``?api-version=``) and ``/openai/v1/responses``
+(``api-key`` header; for responses the deployment is the body's ``model``).
+Requests that offer tools get agent-like answers: see ``tests/fake_answers.py``.
+
 In-process use::
 
     with FakeUpstream() as up:
@@ -26,7 +32,7 @@ import asyncio
 import itertools
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -34,10 +40,11 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from tests.fake_answers import ERROR_KINDS as _ERROR_KINDS
+from tests import fake_responses
 from tests.fake_answers import answer, stream_frames
 from tests.fake_answers import error_body as _error_body
 from tests.fake_answers import missing as _missing
+from tests.fake_answers import status_error_body as _status_error_body
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,8 @@ DEFAULT_TEXT = "Hello from the fake upstream."
 DEFAULT_API_VERSIONS = frozenset(
     {"2024-10-21", "2024-06-01", "2025-01-01-preview", "2025-02-01-preview", "2024-02-01"}
 )
+# Azure's Responses API came later: accepted on /openai/responses besides the above.
+RESPONSES_API_VERSIONS = frozenset({"2025-03-01-preview", "2025-04-01-preview", "preview"})
 BEHAVIOUR_KINDS = ("ok", "status", "slow", "hang")
 
 MAX_HEAD_BYTES = 64 * 1024  # refuse absurd header blocks instead of buffering forever
@@ -54,8 +63,11 @@ _OPENAI_ROUTES = {
     "/v1/chat/completions": "chat",
     "/v1/completions": "completions",
     "/v1/embeddings": "embeddings",
+    "/v1/responses": "responses",
 }
 _AZURE_PREFIX = "/openai/deployments/"
+_AZURE_RESPONSES = "/openai/responses"        # needs an api-version
+_AZURE_V1_RESPONSES = "/openai/v1/responses"  # the v1 API: no api-version
 _AZURE_OPS = {"chat/completions": "chat", "completions": "completions", "embeddings": "embeddings"}
 _REQUIRED_FIELD = {"chat": "messages", "completions": "prompt", "embeddings": "input"}
 
@@ -83,7 +95,7 @@ _UNAUTHORIZED_AZURE = orjson.dumps({"error": {
 _NOT_FOUND_AZURE = orjson.dumps({"error": {"code": "404", "message": "Resource not found"}})
 _OK_CONTROL = orjson.dumps({"ok": True})
 
-# Error "type"/"code" pairs roughly as OpenAI reports them, for the status behaviour.
+
 def _status_line(status: int) -> bytes:
     return _STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode()
 
@@ -91,6 +103,13 @@ def _status_line(status: int) -> bytes:
 def _sse_chunk(payload: bytes) -> bytes:
     """One SSE frame wrapped as one HTTP chunk."""
     frame = b"data: " + payload + b"\n\n"
+    return b"%x\r\n%b\r\n" % (len(frame), frame)
+
+
+def _sse_event_chunk(event: tuple[bytes, bytes]) -> bytes:
+    """One typed SSE frame (``event:`` and ``data:`` lines) wrapped as one HTTP chunk."""
+    name, payload = event
+    frame = b"event: %b\ndata: %b\n\n" % (name, payload)
     return b"%x\r\n%b\r\n" % (len(frame), frame)
 
 
@@ -262,6 +281,7 @@ class FakeUpstream:
         self.port = port
         self.record = record
         self.api_versions = frozenset(api_versions) if api_versions is not None else DEFAULT_API_VERSIONS
+        self.responses_api_versions = self.api_versions | RESPONSES_API_VERSIONS
         self._bearer = f"Bearer {api_key}"
 
         # Behaviours are replaced wholesale (copy-on-write) so the loop thread
@@ -426,11 +446,9 @@ class FakeUpstream:
             if headers.get("authorization") != self._bearer:
                 conn.send(401, _UNAUTHORIZED_OPENAI)
                 return None
-        elif path.startswith(_AZURE_PREFIX):
-            deployment, _, rest = path[len(_AZURE_PREFIX):].partition("/")
-            op = _AZURE_OPS.get(rest)
-            # Azure answers 404 for unknown routes and unknown/missing api-version alike.
-            if not deployment or op is None or query.get("api-version") not in self.api_versions:
+        elif path.startswith(_AZURE_PREFIX) or path == _AZURE_RESPONSES or path == _AZURE_V1_RESPONSES:
+            op, deployment = self._azure_route(path, query)
+            if op is None:
                 conn.send(404, _NOT_FOUND_AZURE)
                 return None
             if headers.get("api-key") != self.api_key:
@@ -451,9 +469,13 @@ class FakeUpstream:
         if not model or not isinstance(model, str):
             conn.send(400, _missing("model"))
             return None
-        required = _REQUIRED_FIELD[op]
-        if body.get(required) is None:
-            conn.send(400, _missing(required))
+        if op == "responses":
+            invalid = fake_responses.request_error(body)
+            if invalid is not None:
+                conn.send(400, invalid)
+                return None
+        elif body.get(_REQUIRED_FIELD[op]) is None:
+            conn.send(400, _missing(_REQUIRED_FIELD[op]))
             return None
 
         behaviour = self._behaviours.get(model, _DEFAULT_BEHAVIOUR)
@@ -467,13 +489,14 @@ class FakeUpstream:
             return None
 
         if body.get("stream") is True and op != "embeddings":
-            frames = self._frames_for(op, model, body, behaviour)
+            chunks = self._stream_chunks(op, model, body, behaviour)
             if behaviour.delay or behaviour.chunk_delay:
-                return self._stream(conn, frames, behaviour)
-            # Fast path: the whole stream in one write.
-            conn.write(_STREAM_HEAD + (b"" if conn.keep_alive else _CLOSE) + b"\r\n"
-                       + b"".join(map(_sse_chunk, frames)) + _LAST_CHUNK)
+                return self._stream(conn, chunks, behaviour)
+            # Fast path: the whole stream in one write. Counted first: a client
+            # may read the whole stream and ask for the counters before the next line runs.
             self.completed_streams += 1
+            conn.write(_STREAM_HEAD + (b"" if conn.keep_alive else _CLOSE) + b"\r\n"
+                       + b"".join(chunks) + _LAST_CHUNK)
             if not conn.keep_alive:
                 conn.close()
             return None
@@ -483,6 +506,20 @@ class FakeUpstream:
             return _send_later(conn, behaviour.delay, 200, payload, b"")
         conn.send(200, payload)
         return None
+
+    def _azure_route(self, path: str, query: dict[str, str]) -> tuple[str | None, str | None]:
+        """(operation, deployment) of an Azure path; (None, None) where Azure answers 404."""
+        version = query.get("api-version")
+        if path == _AZURE_V1_RESPONSES:
+            return "responses", None
+        if path == _AZURE_RESPONSES:
+            return ("responses", None) if version in self.responses_api_versions else (None, None)
+        deployment, _, rest = path[len(_AZURE_PREFIX):].partition("/")
+        op = _AZURE_OPS.get(rest)
+        # Azure answers 404 for unknown routes and unknown/missing api-version alike.
+        if not deployment or op is None or version not in self.api_versions:
+            return None, None
+        return op, deployment
 
     def _control(self, conn: _Connection, method: str, path: str, raw: bytes) -> None:
         if path == "/_control/stats" and method == "GET":
@@ -509,21 +546,28 @@ class FakeUpstream:
     # --- bodies ---------------------------------------------------------------
 
     def _answer_for(self, op: str, model: str, body: dict[str, Any], behaviour: Behaviour) -> bytes:
+        if op == "responses":
+            return fake_responses.answer(model, body, behaviour.text, behaviour.words, next(self._ids))
         return answer(op, model, body, behaviour.text, behaviour.words, next(self._ids))
 
-    def _frames_for(self, op: str, model: str, body: dict[str, Any], behaviour: Behaviour) -> list[bytes]:
-        return stream_frames(op, model, body, behaviour.words, next(self._ids))
+    def _stream_chunks(self, op: str, model: str, body: dict[str, Any],
+                       behaviour: Behaviour) -> Iterable[bytes]:
+        """The HTTP chunks of a streamed answer, one SSE frame each."""
+        if op == "responses":
+            events = fake_responses.stream_events(model, body, behaviour.words, next(self._ids))
+            return map(_sse_event_chunk, events)
+        return map(_sse_chunk, stream_frames(op, model, body, behaviour.words, next(self._ids)))
 
-    async def _stream(self, conn: _Connection, frames: list[bytes], behaviour: Behaviour) -> None:
+    async def _stream(self, conn: _Connection, chunks: Iterable[bytes], behaviour: Behaviour) -> None:
         # From here until the last chunk, a lost connection counts as an abandoned stream.
         conn.streaming = True
         if behaviour.delay:
             await asyncio.sleep(behaviour.delay)
         conn.write(_STREAM_HEAD + (b"" if conn.keep_alive else _CLOSE) + b"\r\n")
-        for i, payload in enumerate(frames):
+        for i, chunk in enumerate(chunks):
             if i and behaviour.chunk_delay:
                 await asyncio.sleep(behaviour.chunk_delay)
-            conn.write(_sse_chunk(payload))
+            conn.write(chunk)
         conn.write(_LAST_CHUNK)
         if conn.closed:
             return  # connection_lost already counted it as cancelled
@@ -536,10 +580,7 @@ class FakeUpstream:
 # --- small helpers -------------------------------------------------------------
 
 def _status_response(behaviour: Behaviour) -> tuple[int, bytes, bytes]:
-    type_, code, default_message = _ERROR_KINDS.get(
-        behaviour.status, ("server_error" if behaviour.status >= 500 else "invalid_request_error",
-                           None, f"Fake upstream error {behaviour.status}."))
-    payload = _error_body(behaviour.message or default_message, type_, None, code)
+    payload = _status_error_body(behaviour.status, behaviour.message)
     extra = b""
     if behaviour.retry_after is not None:
         value = behaviour.retry_after
