@@ -10,6 +10,7 @@ and ``/v1/responses`` (Bearer key); Azure ``/openai/deployments/<d>/<op>`` and
 ``/openai/responses`` (both with ``?api-version=``) and ``/openai/v1/responses``
 (``api-key`` header; for responses the deployment is the body's ``model``).
 Requests that offer tools get agent-like answers: see ``tests/fake_answers.py``.
+The HTTP/1.1 connection handling is in ``tests/fake_http.py``.
 
 In-process use::
 
@@ -30,23 +31,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import logging
 import threading
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
 from tests import fake_responses
+from tests.fake_http import CLOSE, Connection
 from tests.fake_answers import answer, stream_frames
 from tests.fake_answers import error_body as _error_body
 from tests.fake_answers import missing as _missing
 from tests.fake_answers import status_error_body as _status_error_body
 
-log = logging.getLogger(__name__)
 
 DEFAULT_TEXT = "Hello from the fake upstream."
 DEFAULT_API_VERSIONS = frozenset(
@@ -55,8 +54,6 @@ DEFAULT_API_VERSIONS = frozenset(
 # Azure's Responses API came later: accepted on /openai/responses besides the above.
 RESPONSES_API_VERSIONS = frozenset({"2025-03-01-preview", "2025-04-01-preview", "preview"})
 BEHAVIOUR_KINDS = ("ok", "status", "slow", "hang")
-
-MAX_HEAD_BYTES = 64 * 1024  # refuse absurd header blocks instead of buffering forever
 
 # Route tables: operation name -> field the body must carry.
 _OPENAI_ROUTES = {
@@ -73,13 +70,10 @@ _REQUIRED_FIELD = {"chat": "messages", "completions": "prompt", "embeddings": "i
 
 # --- precomputed bytes for the hot path ------------------------------------
 
-_STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
-_JSON_HEADERS = b"Server: fake-upstream\r\nContent-Type: application/json\r\nContent-Length: "
 _STREAM_HEAD = (
     b"HTTP/1.1 200 OK\r\nServer: fake-upstream\r\nContent-Type: text/event-stream\r\n"
     b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
 )
-_CLOSE = b"Connection: close\r\n"
 _LAST_CHUNK = b"0\r\n\r\n"
 
 _UNAUTHORIZED_OPENAI = orjson.dumps({"error": {
@@ -94,10 +88,6 @@ _UNAUTHORIZED_AZURE = orjson.dumps({"error": {
 }})
 _NOT_FOUND_AZURE = orjson.dumps({"error": {"code": "404", "message": "Resource not found"}})
 _OK_CONTROL = orjson.dumps({"ok": True})
-
-
-def _status_line(status: int) -> bytes:
-    return _STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode()
 
 
 def _sse_chunk(payload: bytes) -> bytes:
@@ -146,128 +136,6 @@ class Behaviour:
 _DEFAULT_BEHAVIOUR = Behaviour()
 
 
-# --- connection ------------------------------------------------------------
-
-class _Connection(asyncio.Protocol):
-    """One client connection: parses requests in order, one in flight at a time."""
-
-    def __init__(self, app: FakeUpstream) -> None:
-        self.app = app
-        self.transport: asyncio.Transport | None = None
-        self.buf = bytearray()
-        self.task: asyncio.Task[None] | None = None  # the request being answered asynchronously
-        self.keep_alive = True
-        self.closed = False
-        self.streaming = False
-        self.sent_continue = False
-
-    # asyncio callbacks
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.app._connections.add(self)
-
-    def data_received(self, data: bytes) -> None:
-        self.buf += data
-        if self.task is None:
-            self._process()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self.app._connections.discard(self)
-        if self.streaming:
-            self.streaming = False
-            self.app.cancelled_streams += 1
-        if self.task is not None:
-            self.task.cancel()
-
-    # request parsing
-    def _process(self) -> None:
-        # Pipelined requests wait until the previous asynchronous answer is done.
-        while self.task is None and not self.closed:
-            buf = self.buf
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buf) > MAX_HEAD_BYTES:
-                    self._fatal(431, "Request header fields too large")
-                return
-            lines = buf[:end].decode("latin-1").split("\r\n")
-            try:
-                method, target, version = lines[0].split(" ", 2)
-            except ValueError:
-                self._fatal(400, "Malformed request line")
-                return
-            headers: dict[str, str] = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            if "transfer-encoding" in headers:
-                self._fatal(501, "Chunked request bodies are not supported")
-                return
-            try:
-                length = int(headers.get("content-length") or 0)
-            except ValueError:
-                self._fatal(400, "Invalid Content-Length")
-                return
-            total = end + 4 + length
-            if len(buf) < total:
-                if not self.sent_continue and headers.get("expect", "").lower() == "100-continue":
-                    self.sent_continue = True
-                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                return
-            body = bytes(buf[end + 4:total])
-            del buf[:total]
-            self.sent_continue = False
-
-            connection = headers.get("connection", "").lower()
-            if version == "HTTP/1.0":
-                self.keep_alive = "keep-alive" in connection
-            else:
-                self.keep_alive = "close" not in connection
-
-            pending = self.app._dispatch(self, method, target, headers, body)
-            if pending is not None:
-                self.task = asyncio.get_running_loop().create_task(pending)
-                self.task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self.task = None
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            log.error("fake upstream handler failed", exc_info=exc)
-            self.close()
-            return
-        if not self.closed:
-            self._process()
-
-    # writing
-    def write(self, data: bytes) -> None:
-        if not self.closed:
-            self.transport.write(data)
-
-    def send(self, status: int, body: bytes, extra_headers: bytes = b"") -> None:
-        """Write a complete JSON response and honour keep-alive."""
-        if self.closed:
-            return
-        head = b"%b%b%d\r\n%b%b\r\n" % (
-            _status_line(status), _JSON_HEADERS, len(body), extra_headers,
-            b"" if self.keep_alive else _CLOSE,
-        )
-        self.transport.write(head + body)
-        if not self.keep_alive:
-            self.close()
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.transport.close()
-
-    def _fatal(self, status: int, message: str) -> None:
-        self.keep_alive = False
-        self.send(status, _error_body(message))
-
-
 # --- the server --------------------------------------------------------------
 
 class FakeUpstream:
@@ -295,7 +163,7 @@ class FakeUpstream:
         self.cancelled_streams = 0
         self._ids = itertools.count(1)
 
-        self._connections: set[_Connection] = set()
+        self.connections: set[Connection] = set()
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -404,7 +272,7 @@ class FakeUpstream:
     async def _listen(self) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: _Connection(self), self.host, self.port, reuse_address=True, backlog=4096,
+            lambda: Connection(self), self.host, self.port, reuse_address=True, backlog=4096,
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -412,13 +280,13 @@ class FakeUpstream:
         if self._server is not None:
             self._server.close()
             self._server = None
-        for conn in list(self._connections):
+        for conn in list(self.connections):
             conn.close()  # also ends hanging requests via connection_lost
         await asyncio.sleep(0)
 
     # --- request handling -----------------------------------------------------
 
-    def _dispatch(self, conn: _Connection, method: str, target: str,
+    def dispatch(self, conn: Connection, method: str, target: str,
                   headers: dict[str, str], raw: bytes) -> Coroutine[Any, Any, None] | None:
         """Answer one request; returns a coroutine when the answer is not immediate."""
         path, _, qs = target.partition("?")
@@ -495,7 +363,7 @@ class FakeUpstream:
             # Fast path: the whole stream in one write. Counted first: a client
             # may read the whole stream and ask for the counters before the next line runs.
             self.completed_streams += 1
-            conn.write(_STREAM_HEAD + (b"" if conn.keep_alive else _CLOSE) + b"\r\n"
+            conn.write(_STREAM_HEAD + (b"" if conn.keep_alive else CLOSE) + b"\r\n"
                        + b"".join(chunks) + _LAST_CHUNK)
             if not conn.keep_alive:
                 conn.close()
@@ -521,7 +389,7 @@ class FakeUpstream:
             return None, None
         return op, deployment
 
-    def _control(self, conn: _Connection, method: str, path: str, raw: bytes) -> None:
+    def _control(self, conn: Connection, method: str, path: str, raw: bytes) -> None:
         if path == "/_control/stats" and method == "GET":
             conn.send(200, orjson.dumps({
                 "requests": self.request_count,
@@ -558,12 +426,12 @@ class FakeUpstream:
             return map(_sse_event_chunk, events)
         return map(_sse_chunk, stream_frames(op, model, body, behaviour.words, next(self._ids)))
 
-    async def _stream(self, conn: _Connection, chunks: Iterable[bytes], behaviour: Behaviour) -> None:
+    async def _stream(self, conn: Connection, chunks: Iterable[bytes], behaviour: Behaviour) -> None:
         # From here until the last chunk, a lost connection counts as an abandoned stream.
         conn.streaming = True
         if behaviour.delay:
             await asyncio.sleep(behaviour.delay)
-        conn.write(_STREAM_HEAD + (b"" if conn.keep_alive else _CLOSE) + b"\r\n")
+        conn.write(_STREAM_HEAD + (b"" if conn.keep_alive else CLOSE) + b"\r\n")
         for i, chunk in enumerate(chunks):
             if i and behaviour.chunk_delay:
                 await asyncio.sleep(behaviour.chunk_delay)
@@ -590,7 +458,7 @@ def _status_response(behaviour: Behaviour) -> tuple[int, bytes, bytes]:
     return behaviour.status, payload, extra
 
 
-async def _send_later(conn: _Connection, delay: float, status: int, payload: bytes, extra: bytes) -> None:
+async def _send_later(conn: Connection, delay: float, status: int, payload: bytes, extra: bytes) -> None:
     await asyncio.sleep(delay)
     conn.send(status, payload, extra)
 
