@@ -136,14 +136,11 @@ class StoredResponseView(GatewayAPIView):
     """GET / DELETE /v1/responses/{id}: a response this key stored."""
 
     async def get(self, request, response_id: str) -> HttpResponse:
-        key = await _caller(request)
-        stored = await response_store.load(key, response_id)
-        if stored is None:
-            raise _no_such_response(response_id)
+        stored = await _own_stored_response(request, response_id)
         return json_response(stored.response)
 
     async def delete(self, request, response_id: str) -> HttpResponse:
-        key = await _caller(request)
+        key = await caller_of(request)
         if not await response_store.delete(key, response_id):
             raise _no_such_response(response_id)
         return json_response({"id": response_id, "object": "response", "deleted": True})
@@ -153,10 +150,7 @@ class ResponseInputItemsView(GatewayAPIView):
     """GET /v1/responses/{id}/input_items: what a stored response was answered from."""
 
     async def get(self, request, response_id: str) -> HttpResponse:
-        key = await _caller(request)
-        stored = await response_store.load(key, response_id)
-        if stored is None:
-            raise _no_such_response(response_id)
+        stored = await _own_stored_response(request, response_id)
         items = stored.input_items
         if request.query_params.get("order", "desc") == "desc":
             items = list(reversed(items))
@@ -165,9 +159,17 @@ class ResponseInputItemsView(GatewayAPIView):
                               "last_id": _item_id(items[-1]) if items else None})
 
 
-async def _caller(request) -> KeyContext:
+async def caller_of(request) -> KeyContext:
+    """The key a request carries, authenticated (401 if it is not valid)."""
     runtime = runtime_module.current()
     return await authenticate(read_api_key(request._request, runtime), runtime.master_key)
+
+
+async def _own_stored_response(request, response_id: str) -> response_store.StoredResponse:
+    stored = await response_store.load(await caller_of(request), response_id)
+    if stored is None:
+        raise _no_such_response(response_id)
+    return stored
 
 
 def _no_such_response(response_id: str) -> NotFound:
@@ -183,7 +185,7 @@ class ModelsView(GatewayAPIView):
 
     async def get(self, request) -> HttpResponse:
         runtime = runtime_module.current()
-        key = await authenticate(read_api_key(request._request, runtime), runtime.master_key)
+        key = await caller_of(request)
         data = [{"id": name, "object": "model", "created": MODELS_CREATED, "owned_by": "openai"}
                 for name in runtime.table.visible_names() if may_call(key, name, runtime.table.resolve(name))]
         return json_response({"object": "list", "data": data})
@@ -193,8 +195,7 @@ class AdminView(GatewayAPIView):
     """Routes for the master key only (virtual keys get their own rules later)."""
 
     async def authenticated(self, request) -> None:
-        runtime = runtime_module.current()
-        key = await authenticate(read_api_key(request._request, runtime), runtime.master_key)
+        key = await caller_of(request)
         if not key.is_admin:
             raise AuthenticationFailed("Only proxy admin can be used to view this route.")
 
