@@ -35,7 +35,7 @@ MOCK = ADAPTERS["mock"]
 # Providers whose API has /responses; every other one is served through the chat bridge.
 SPEAKS_RESPONSES = frozenset({"openai", "azure"})
 RESPONSES_ENDPOINTS = frozenset({"/v1/responses", "/responses"})
-_bridges: dict[int, ChatBridge] = {}
+_bridges: dict[ProviderAdapter, ChatBridge] = {}  # one bridge per wrapped adapter
 
 
 def adapter_for(provider: str) -> ProviderAdapter:
@@ -47,9 +47,9 @@ def adapter_for_call(call: ProxyCall, deployment: Deployment) -> ProviderAdapter
     calls, the chat bridge for Responses calls the provider cannot take as they are."""
     adapter = MOCK if call.mock_response is not None else ADAPTERS[deployment.provider]
     if call.call_type is CallType.RESPONSES and (adapter is MOCK or not speaks_responses(deployment)):
-        bridge = _bridges.get(id(adapter))
+        bridge = _bridges.get(adapter)
         if bridge is None:
-            bridge = _bridges[id(adapter)] = ChatBridge(adapter)
+            bridge = _bridges[adapter] = ChatBridge(adapter)
         return bridge
     return adapter
 
