@@ -11,6 +11,7 @@ import httpx
 import openai
 import pytest
 
+from tests.clock import clear_of_minute_end
 from tests.conftest import MASTER_KEY
 from tests.fake_upstream import DEFAULT_TEXT
 from tests.gateway_process import GatewayProcess
@@ -244,6 +245,7 @@ def test_a_streamed_response_is_charged_from_its_final_usage(gateway):
 
 def test_key_limits_and_model_access_apply(gateway):
     limited = sdk(gateway, generate_key(gateway, rpm_limit=1)["key"])
+    clear_of_minute_end()
     limited.responses.create(model="gpt-4.1", input="one")
     with pytest.raises(openai.RateLimitError):
         limited.responses.create(model="gpt-4.1", input="two")

@@ -4,6 +4,7 @@ import time
 
 import httpx
 
+from tests.clock import clear_of_minute_end
 from tests.keys.helpers import admin, eventually, generate_key
 from tests.routing.scenarios import openai_deployment
 
@@ -83,6 +84,7 @@ def test_a_budget_on_a_model_without_a_price_fails_closed(upstream, start_gatewa
 def test_rpm_limit_answers_429_with_rate_limit_headers(upstream, start_gateway):
     gateway = start_gateway(priced_config(upstream))
     key = generate_key(gateway, rpm_limit=2)
+    clear_of_minute_end()
 
     answers = [chat(gateway, key["key"], "mock-gpt") for _ in range(3)]
 
@@ -182,6 +184,7 @@ def test_a_team_rpm_limit_counts_every_key_of_the_team(upstream, start_gateway):
     gateway = start_gateway(priced_config(upstream))
     team = admin(gateway, "/team/new", {"team_alias": f"t-{time.time_ns()}", "rpm_limit": 2}).json()
     keys = [generate_key(gateway, team_id=team["team_id"])["key"] for _ in range(3)]
+    clear_of_minute_end()
 
     statuses = [chat(gateway, key, "mock-gpt").status_code for key in keys]
 

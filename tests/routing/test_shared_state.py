@@ -3,6 +3,7 @@ import os
 
 import httpx
 
+from tests.clock import clear_of_minute_end
 from tests.conftest import MASTER_KEY
 from tests.routing.scenarios import chat, openai_deployment, served_by
 
@@ -28,6 +29,7 @@ def test_rpm_counts_are_shared_between_instances(upstream, start_gateway):
     config = {"model_list": [openai_deployment(upstream, "gpt-4.1", "capped", rpm=4)]}
     first = start_gateway(config, env={"REDIS_URL": REDIS_URL})
     second = start_gateway(config, env={"REDIS_URL": REDIS_URL})
+    clear_of_minute_end()
 
     statuses = [chat(gateway, "gpt-4.1").status_code for gateway in (first, second) * 3]
 

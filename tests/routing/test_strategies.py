@@ -2,6 +2,7 @@
 import concurrent.futures
 import time
 
+from tests.clock import clear_of_minute_end
 from tests.routing.scenarios import chat, openai_deployment, served_by
 
 
@@ -48,6 +49,7 @@ def test_a_deployment_at_its_rpm_is_skipped_and_a_full_group_gets_429(upstream, 
     config = {"model_list": [openai_deployment(upstream, "gpt-4.1", "limited", rpm=3, order=1),
                              openai_deployment(upstream, "gpt-4.1", "spare", rpm=2, order=2)]}
     gateway = start_gateway(config)
+    clear_of_minute_end()
 
     answers = [chat(gateway, "gpt-4.1") for _ in range(6)]
 
