@@ -62,10 +62,14 @@ def replayable(output: list) -> list:
     return items
 
 
-async def remember(call: ProxyCall, key: KeyContext, response: dict, ttl_seconds: float) -> None:
+async def remember(call: ProxyCall, key: KeyContext, response: dict, ttl_seconds: float,
+                   model: str | None = None) -> None:
     """Echo the client's previous_response_id (the provider saw none) and store
-    the turn unless the client opted out."""
+    the turn, as the client sees it (`model`: the name answers show), unless
+    the client opted out."""
     response["previous_response_id"] = call.previous_response_id
+    if model is not None:
+        response["model"] = model
     if call.body.get("store") is False or not response.get("id"):
         return
     if response.get("status") not in ("completed", "incomplete"):
@@ -74,7 +78,7 @@ async def remember(call: ProxyCall, key: KeyContext, response: dict, ttl_seconds
 
 
 async def remember_when_done(events: AsyncIterator[dict], call: ProxyCall, key: KeyContext,
-                             ttl_seconds: float) -> AsyncIterator[dict]:
+                             ttl_seconds: float, model: str | None = None) -> AsyncIterator[dict]:
     """Pass a Responses event stream through; the final response is stored
     before its event reaches the client, so the client can continue from it at once."""
     try:
@@ -82,7 +86,7 @@ async def remember_when_done(events: AsyncIterator[dict], call: ProxyCall, key: 
             response = event.get("response")
             if isinstance(response, dict):
                 if event.get("type") in FINAL_RESPONSE_EVENTS:
-                    await remember(call, key, response, ttl_seconds)
+                    await remember(call, key, response, ttl_seconds, model)
                 else:
                     response["previous_response_id"] = call.previous_response_id
             yield event

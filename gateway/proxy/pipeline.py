@@ -55,13 +55,24 @@ async def run(incoming: Incoming) -> tuple[ProxyCall, ProxyReply]:
                                    accounting.Outcome(reply=reply, usage=accounting.usage_of(reply)))
         headers.update(accounting.spend_headers(charge, key, ticket))
         if call.call_type is CallType.RESPONSES:
-            await conversations.remember(call, key, reply.reply.body, runtime.responses_ttl_seconds)
+            await conversations.remember(call, key, reply.reply.body, runtime.responses_ttl_seconds,
+                                         response_model(call, reply, runtime))
         return call, dataclasses.replace(reply, headers={**reply.headers, **headers})
     chunks = accounting.settle_when_done(reply.stream.chunks, call, key, group, ticket, runtime, reply)
     if call.call_type is CallType.RESPONSES:
-        chunks = conversations.remember_when_done(chunks, call, key, runtime.responses_ttl_seconds)
+        chunks = conversations.remember_when_done(chunks, call, key, runtime.responses_ttl_seconds,
+                                                  response_model(call, reply, runtime))
     stream = dataclasses.replace(reply.stream, chunks=chunks)
     return call, dataclasses.replace(reply, stream=stream, headers={**reply.headers, **headers})
+
+
+def response_model(call: ProxyCall, reply: ProxyReply, runtime: Runtime) -> str | None:
+    """The model name answers show ([v] general_settings.response_model_name): the
+    group the client asked for, unless a fallback group served it; None keeps
+    the provider's own."""
+    if runtime.config.general_settings.response_model_name != "model_group":
+        return None
+    return call.model if reply.attempted_fallbacks == 0 else reply.model_group
 
 
 def resolve_group(call: ProxyCall, key: KeyContext, runtime: Runtime) -> str:

@@ -83,10 +83,7 @@ class ProxyView(GatewayAPIView):
 
 
 def render_reply(call: ProxyCall, reply: ProxyReply) -> HttpResponse:
-    general = runtime_module.current().config.general_settings
-    # The group the client asked for, unless a fallback group served the answer.
-    served = call.model if reply.attempted_fallbacks == 0 else reply.model_group
-    response_model = served if general.response_model_name == "model_group" else None
+    response_model = pipeline.response_model(call, reply, runtime_module.current())
     if reply.stream is not None:
         frames = event_frames if call.call_type is CallType.RESPONSES else sse_frames
         response = StreamingHttpResponse(frames(reply.stream, call, response_model),

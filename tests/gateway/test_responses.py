@@ -178,6 +178,20 @@ def test_a_streamed_response_can_be_continued_at_once(client, upstream):
         ["user", "assistant", "user"]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_stored_response_reads_back_as_the_client_saw_it(client, stream):
+    """azure-gpt's provider names its model gpt-4.1-deployment; the client saw the group."""
+    if stream:
+        created = list(client.responses.create(model="azure-gpt", input="Keep me.", stream=True))[-1].response
+    else:
+        created = client.responses.create(model="azure-gpt", input="Keep me.")
+
+    fetched = client.responses.retrieve(created.id)
+
+    assert fetched.model == created.model == "azure-gpt"
+    assert fetched.output_text == created.output_text == DEFAULT_TEXT
+
+
 def test_a_response_stored_with_store_false_cannot_be_continued(client):
     first = client.responses.create(model="gpt-4.1", input="Forget this.", store=False)
 
