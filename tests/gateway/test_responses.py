@@ -15,7 +15,7 @@ from tests.clock import clear_of_minute_end
 from tests.conftest import MASTER_KEY
 from tests.fake_upstream import DEFAULT_TEXT
 from tests.gateway_process import GatewayProcess
-from tests.keys.helpers import admin, eventually, generate_key
+from tests.keys.helpers import admin, eventually, generate_key, sdk
 
 PRICE = 0.0001
 RESPONSES_API_VERSION = "2025-03-01-preview"
@@ -63,10 +63,6 @@ def gateway(upstream, tmp_path_factory):
 @pytest.fixture
 def client(gateway) -> openai.OpenAI:
     return sdk(gateway, MASTER_KEY)
-
-
-def sdk(gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=key, max_retries=0, timeout=20)
 
 
 def last_upstream_request(upstream):
