@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 
 from gateway.config.schema import GatewayConfig
 from routing.failures import Failure
+from routing.strategies import STRATEGIES
 
+DEFAULT_STRATEGY = "simple-shuffle"
 DEFAULT_NUM_RETRIES = 2
 DEFAULT_ALLOWED_FAILS = 3
 DEFAULT_COOLDOWN_SECONDS = 5.0
@@ -24,7 +26,7 @@ def _fallback_map(items: tuple) -> dict[str, tuple[str, ...]]:
 
 @dataclass(frozen=True, slots=True)
 class RouterPolicy:
-    strategy: str = "simple-shuffle"
+    strategy: str = DEFAULT_STRATEGY
     num_retries: int = DEFAULT_NUM_RETRIES
     retry_after: float = 0.0
     allowed_fails: int = DEFAULT_ALLOWED_FAILS
@@ -44,11 +46,12 @@ class RouterPolicy:
         router, litellm = config.router_settings, config.litellm_settings
         extra = router.extra
         num_retries = router.num_retries if router.num_retries is not None else litellm.num_retries
+        allowed_fails = router.allowed_fails if router.allowed_fails is not None else litellm.extra.get("allowed_fails")
         return cls(
-            strategy=router.routing_strategy,
+            strategy=router.routing_strategy if router.routing_strategy in STRATEGIES else DEFAULT_STRATEGY,
             num_retries=DEFAULT_NUM_RETRIES if num_retries is None else num_retries,
             retry_after=float(router.retry_after or 0),
-            allowed_fails=DEFAULT_ALLOWED_FAILS if router.allowed_fails is None else router.allowed_fails,
+            allowed_fails=DEFAULT_ALLOWED_FAILS if allowed_fails is None else allowed_fails,
             cooldown_seconds=DEFAULT_COOLDOWN_SECONDS if router.cooldown_time is None else float(router.cooldown_time),
             is_cooldown_disabled=bool(extra.get("disable_cooldowns")),
             retry_policy=dict(extra.get("retry_policy") or {}),

@@ -130,7 +130,7 @@ class Router:
         return base_wait + self.rng.uniform(0, BACKOFF_JITTER_SECONDS)
 
     async def _choose(self, group: str, failed: set[str]) -> tuple[Deployment, usage.Snapshot, set[str]]:
-        deployments = self.table.groups[group]
+        deployments = self.table.deployments(group)
         snapshots = await usage.read_snapshots(deployments)
         now = time.time()
         healthy = [Candidate(d, s) for d, s in zip(deployments, snapshots)

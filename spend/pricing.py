@@ -60,6 +60,7 @@ class Price:
 
 MOCK_PRICE = Price(ZERO, ZERO, ZERO, ZERO, source="mock")
 
+MAX_MEMOIZED_ENTRIES = 4096
 # Module caches, owned here; reset() empties them (tests, config reload).
 # Entries are unhashable (they hold dicts), so they are keyed by id(); the entry is
 # kept in the value, which both pins the id and lets a lookup confirm it.
@@ -75,6 +76,8 @@ def price_for(entry: ModelEntry) -> Price | None:
     if memo is not None and memo[0] is entry:
         return memo[1]
     price = _resolve(entry)
+    if len(_by_entry) >= MAX_MEMOIZED_ENTRIES:
+        _by_entry.clear()  # wildcard routes make entries per model name clients use
     _by_entry[id(entry)] = (entry, price)
     return price
 

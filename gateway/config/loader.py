@@ -1,20 +1,26 @@
 """Read a LiteLLM `litellm_config.yaml` into a GatewayConfig.
 
-Order of work, as LiteLLM does it: parse the YAML, export
-`environment_variables`, resolve every `os.environ/NAME` reference, then check
-each section. Every problem is collected and reported at once, each naming the
-file, the entry and the field; unknown keys are warnings, not errors.
+Order of work, as LiteLLM does it: parse the YAML, merge `include` files,
+export `environment_variables`, resolve every `os.environ/NAME` reference,
+then read each section. The loader refuses a file only when the gateway cannot
+run on it at all (not YAML, a section that is not a mapping, a master key it
+cannot read). Everything else LiteLLM starts on, the gateway starts on:
+
+- a deployment it cannot serve is skipped and reported, naming it and why;
+- a setting with a value it cannot use is a warning, and its default applies;
+- a setting it does not act on yet is reported (support.py), as NOT ENFORCED
+  when it restricts access, spend or content.
 """
 from __future__ import annotations
 
-import datetime
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from gateway.config import checks
+from gateway.config import checks, providers, support
 from gateway.config.schema import (
     ConfigError,
     GatewayConfig,
@@ -22,135 +28,18 @@ from gateway.config.schema import (
     LitellmSettings,
     ModelEntry,
     RouterSettings,
+    SkippedDeployment,
+    Unacted,
 )
 
 ENV_PREFIX = "os.environ/"
-SECTIONS = {"model_list", "router_settings", "litellm_settings", "general_settings", "environment_variables"}
-# Top-level keys LiteLLM accepts that the gateway does not act on yet: no warning.
-QUIET_SECTIONS = {"include", "guardrails", "credential_list", "mcp_servers", "vector_store_registry",
-                  "callback_settings", "finetune_settings", "files_settings", "assistant_settings"}
-
-DEPLOYMENT_CHECKS: dict[str, checks.Check] = {
-    "model": checks.string,
-    "api_base": checks.string,
-    "base_url": checks.string,
-    "api_key": checks.string,
-    "api_version": checks.version_string,
-    "rpm": checks.integer(),
-    "tpm": checks.integer(),
-    "timeout": checks.number(exclusive=True),
-    "stream_timeout": checks.number(exclusive=True),
-    "max_retries": checks.integer(),
-    "weight": checks.number(),
-    "order": checks.integer(),
-    "mock_response": checks.string,
-    "headers": checks.mapping,
-    "extra_headers": checks.mapping,
-    "input_cost_per_token": checks.number(),
-    "output_cost_per_token": checks.number(),
-    "tags": checks.string_list,
-    "configurable_clientside_auth_params": checks.sequence,
-}
-# OpenAI request parameters a deployment may set; a client's own value wins.
-REQUEST_DEFAULTS = frozenset({"temperature", "max_tokens", "max_completion_tokens", "top_p", "seed",
-                              "frequency_penalty", "presence_penalty", "stop", "response_format",
-                              "reasoning_effort", "parallel_tool_calls"})
-# Other litellm_params LiteLLM knows; accepted without a warning.
-DEPLOYMENT_PASSTHROUGH = REQUEST_DEFAULTS | {
-    "organization", "drop_params", "region_name",
-    "use_in_pass_through", "merge_reasoning_content_in_choices", "input_cost_per_second",
-    "output_cost_per_second", "cache_read_input_token_cost", "cache_creation_input_token_cost",
-    "max_input_tokens", "max_output_tokens", "litellm_credential_name", "azure_ad_token",
-    "tenant_id", "client_id", "client_secret", "azure_username", "azure_password",
-    "custom_llm_provider", "budget_duration", "max_budget", "stream", "reasoning_effort",
-}
-
-ROUTER_CHECKS: dict[str, checks.Check] = {
-    "routing_strategy": checks.string,
-    "num_retries": checks.integer(),
-    "timeout": checks.number(exclusive=True),
-    "stream_timeout": checks.number(exclusive=True),
-    "allowed_fails": checks.integer(),
-    "cooldown_time": checks.number(),
-    "retry_after": checks.number(),
-    "fallbacks": checks.fallback_list,
-    "context_window_fallbacks": checks.fallback_list,
-    "content_policy_fallbacks": checks.fallback_list,
-    "default_fallbacks": checks.string_list,
-    "model_group_alias": checks.mapping,
-    "max_fallbacks": checks.integer(),
-    "disable_cooldowns": checks.boolean,
-    "retry_policy": checks.mapping,
-    "model_group_retry_policy": checks.mapping,
-    "allowed_fails_policy": checks.mapping,
-    "enable_pre_call_checks": checks.boolean,
-    "enable_tag_filtering": checks.boolean,
-    "redis_host": checks.string,
-    "redis_port": checks.integer(),
-    "redis_password": checks.string,
-    "redis_url": checks.string,
-}
-ROUTER_QUIET = {"routing_strategy_args", "optional_pre_call_checks", "provider_budget_config",
-                "default_max_parallel_requests", "cache_responses", "set_verbose", "debug_level",
-                "default_litellm_params", "polling_interval", "model_group_affinity_config"}
-
-LITELLM_CHECKS: dict[str, checks.Check] = {
-    "request_timeout": checks.number(exclusive=True),
-    "num_retries": checks.integer(),
-    "drop_params": checks.boolean,
-    "model_alias_map": checks.mapping,
-    "callbacks": checks.sequence,
-    "success_callback": checks.sequence,
-    "failure_callback": checks.sequence,
-    "cache": checks.boolean,
-    "cache_params": checks.mapping,
-    "max_budget": checks.number(),
-    "budget_duration": checks.string,
-    "max_end_user_budget": checks.number(),
-    "budget_exceeded_status_code": checks.integer(),
-    "set_verbose": checks.boolean,
-    "json_logs": checks.boolean,
-    "timezone": checks.string,
-    "fallbacks": checks.fallback_list,
-    "context_window_fallbacks": checks.fallback_list,
-    "content_policy_fallbacks": checks.fallback_list,
-    "default_fallbacks": checks.string_list,
-}
-LITELLM_QUIET = {"turn_off_message_logging", "redact_user_api_key_info", "telemetry", "allowed_fails",
-                 "upperbound_key_generate_params", "default_key_generate_params", "max_internal_user_budget",
-                 "internal_user_budget_duration", "enable_json_schema_validation", "modify_params",
-                 "default_team_settings", "service_callback", "redact_messages_in_exceptions",
-                 "disable_end_user_cost_tracking", "enable_preview_features", "global_disable_no_log_param",
-                 "callback_settings", "default_internal_user_params", "key_generation_settings"}
-
-GENERAL_CHECKS: dict[str, checks.Check] = {
-    "master_key": checks.string,
-    "database_url": checks.string,
-    "allow_client_side_credentials": checks.boolean,
-    "litellm_key_header_name": checks.string,
-    "user_header_name": checks.string,
-    "completion_model": checks.string,
-    "max_request_size_mb": checks.number(exclusive=True),
-    "response_model_name": checks.one_of("model_group", "provider"),
-    "responses_ttl": checks.duration,
-    "store_model_in_db": checks.boolean,
-    "disable_spend_logs": checks.boolean,
-    "store_prompts_in_spend_logs": checks.boolean,
-    "alerting": checks.sequence,
-    "proxy_batch_write_at": checks.number(exclusive=True),
-    "proxy_budget_rescheduler_min_time": checks.number(),
-    "proxy_budget_rescheduler_max_time": checks.number(),
-    "database_connection_pool_limit": checks.integer(minimum=1),
-    "maximum_spend_logs_retention_period": checks.string,
-}
-GENERAL_QUIET = {"alerting_threshold", "alert_types", "background_health_checks", "health_check_interval",
-                 "health_check_details", "disable_master_key_return", "allowed_routes", "public_routes",
-                 "enforce_user_param", "max_response_size_mb", "infer_model_from_keys", "ui_access_mode",
-                 "custom_auth", "disable_reset_budget", "use_redis_transaction_buffer", "database_connection_timeout",
-                 "maximum_spend_logs_retention_interval", "disable_retry_on_max_parallel_request_limit_error",
-                 "allowed_ips", "enable_jwt_auth", "litellm_jwtauth", "pass_through_endpoints",
-                 "disable_prisma_schema_update", "proxy_budget_rescheduler", "disable_adding_master_key_hash_to_db",
-                 "forward_client_headers_to_llm_api", "user_api_key_cache_ttl", "master_key_hash"}
+CORE_SECTIONS = {"model_list", "router_settings", "litellm_settings", "general_settings", "environment_variables"}
+ENTRY_KEYS = ("model_name", "litellm_params", "model_info")
+# Parameters that hold credentials (an api_base may carry user:password@).
+SECRET_PARAMS = frozenset({"api_key", "api_base", "base_url", "headers", "extra_headers", "azure_ad_token",
+                           "client_secret", "azure_password"})
+# Shown per setting in the not-acted-on report before "and N more".
+ENTRIES_NAMED = 4
 
 
 class _Problems:
@@ -168,10 +57,20 @@ class _Problems:
         self.warnings.append(f"{self.source}: {entry}: {field}: {problem}")
 
 
+class _Skip(Exception):
+    """The deployment being read cannot be served; the message says why."""
+
+
 def load_config(path: str | Path) -> GatewayConfig:
-    """Load and validate a config file; raise ConfigError listing every problem."""
+    """Load and read a config file; raise ConfigError only when nothing can run on it."""
     path = Path(path)
     problems = _Problems(str(path))
+    document = _read_yaml(path)
+    document = _merge_includes(document, path, problems)
+    return parse_config(document, problems, path)
+
+
+def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -179,40 +78,78 @@ def load_config(path: str | Path) -> GatewayConfig:
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
     try:
-        document = yaml.safe_load(text)
+        return yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
         raise ConfigError([f"{path}: {where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
-    return parse_config(document or {}, problems, path)
 
 
-def parse_config(document: Any, problems: _Problems, path: Path | None = None) -> GatewayConfig:
+def _merge_includes(document: Any, path: Path, problems: _Problems) -> Any:
+    """`include: [other.yaml]`, relative to the file: as LiteLLM merges them,
+    lists (model_list) are extended and other keys are taken from the included file."""
+    if not isinstance(document, dict) or "include" not in document:
+        return document
+    try:
+        names = checks.string_list(document["include"])
+    except checks.Invalid as exc:
+        raise ConfigError([f"{path}: top level: include: {exc}"]) from None
+    merged = {key: value for key, value in document.items() if key != "include"}
+    for name in names:
+        included = _read_yaml(path.parent / name)
+        if not isinstance(included, dict):
+            raise ConfigError([f"{path}: top level: include: {name} must hold a mapping of sections"])
+        for key, value in included.items():
+            if isinstance(value, list) and isinstance(merged.get(key), list):
+                merged[key] = [*merged[key], *value]
+            else:
+                merged[key] = value
+    return merged
+
+
+def parse_config(document: Any, problems: _Problems, path: Path | None = None,
+                 environ: Mapping[str, str] | None = None) -> GatewayConfig:
     if not isinstance(document, dict):
         raise ConfigError([f"{problems.source}: top level: must be a mapping of sections"])
     for key in document:
-        if key not in SECTIONS and key not in QUIET_SECTIONS:
+        if key not in CORE_SECTIONS and key not in support.TOP_LEVEL:
             problems.warn("top level", str(key), "unknown section, ignored")
 
     _export_environment(document.get("environment_variables"), problems)
-    document = _resolve_env_refs(document, problems, [], document)
+    environ = os.environ if environ is None else environ
+    unset: dict[tuple[str, ...], str] = {}
+    document = _resolve_env_refs(document, [], unset, environ)
 
-    model_list = _parse_model_list(document.get("model_list"), problems)
-    router = RouterSettings(**_parse_section(document, "router_settings", ROUTER_CHECKS, ROUTER_QUIET, problems,
-                                             typed=RouterSettings.__slots__))
-    litellm = LitellmSettings(**_parse_section(document, "litellm_settings", LITELLM_CHECKS, LITELLM_QUIET,
-                                               problems, typed=LitellmSettings.__slots__))
-    general = GeneralSettings(**_parse_section(document, "general_settings", GENERAL_CHECKS, GENERAL_QUIET,
-                                               problems, typed=GeneralSettings.__slots__))
+    unacted: list[Unacted] = []
+    credentials = _credentials(document.get("credential_list"), problems)
+    entries, skipped, deployment_unacted = _parse_model_list(document.get("model_list"), credentials, unset,
+                                                            environ, problems, document)
+    unacted += deployment_unacted
+    sections = {}
+    for name, typed in (("router_settings", RouterSettings), ("litellm_settings", LitellmSettings),
+                        ("general_settings", GeneralSettings)):
+        values, found = _parse_section(document, name, typed.__slots__, unset, problems)
+        sections[name] = typed(**values)
+        unacted += found
+    for key, setting in support.TOP_LEVEL.items():
+        if document.get(key) is not None:
+            unacted += setting.report(key, document[key])
+    for trail, name in unset.items():
+        # A deployment's are reasons to skip it, a setting's were reported with the setting.
+        if trail[0] != "model_list" and not (trail[0] in support.SECTIONS and len(trail) == 2):
+            problems.warn(*_describe_trail(list(trail), document), f"environment variable {name} is not set")
     if problems.errors:
         raise ConfigError(problems.errors)
     return GatewayConfig(
         path=path,
-        model_list=tuple(model_list),
-        router_settings=router,
-        litellm_settings=litellm,
-        general_settings=general,
+        model_list=tuple(entries),
+        router_settings=sections["router_settings"],
+        litellm_settings=sections["litellm_settings"],
+        general_settings=sections["general_settings"],
         warnings=tuple(problems.warnings),
+        skipped=tuple(skipped),
+        unacted=tuple(unacted),
+        provider_environ=providers.environment_of_providers(environ),
     )
 
 
@@ -220,26 +157,26 @@ def _export_environment(variables: Any, problems: _Problems) -> None:
     if variables is None:
         return
     if not isinstance(variables, dict):
-        problems.error("environment_variables", "environment_variables", "must be a mapping of NAME: value")
-        return
+        raise ConfigError([f"{problems.source}: environment_variables: must be a mapping of NAME: value"])
     for name, value in variables.items():
         if value is None:
             continue
         os.environ[str(name)] = value if isinstance(value, str) else str(value)
 
 
-def _resolve_env_refs(node: Any, problems: _Problems, trail: list[str], document: dict) -> Any:
-    """Replace every "os.environ/NAME" string with the variable's value."""
+def _resolve_env_refs(node: Any, trail: list[str], unset: dict[tuple[str, ...], str],
+                      environ: Mapping[str, str]) -> Any:
+    """Replace every "os.environ/NAME" string with the variable's value; an
+    unset one becomes None and is noted under its place in the file."""
     if isinstance(node, dict):
-        return {key: _resolve_env_refs(value, problems, [*trail, str(key)], document) for key, value in node.items()}
+        return {key: _resolve_env_refs(value, [*trail, str(key)], unset, environ) for key, value in node.items()}
     if isinstance(node, list):
-        return [_resolve_env_refs(value, problems, [*trail, f"[{i}]"], document) for i, value in enumerate(node)]
+        return [_resolve_env_refs(value, [*trail, f"[{i}]"], unset, environ) for i, value in enumerate(node)]
     if isinstance(node, str) and node.startswith(ENV_PREFIX):
         name = node[len(ENV_PREFIX):]
-        if name in os.environ:
-            return os.environ[name]
-        entry, field = _describe_trail(trail, document)
-        problems.error(entry, field, f"environment variable {name} is not set")
+        if name in environ:
+            return environ[name]
+        unset[tuple(trail)] = name
         return None
     return node
 
@@ -256,86 +193,123 @@ def _describe_trail(trail: list[str], document: dict) -> tuple[str, str]:
     return (trail[0] if trail else "top level"), ".".join(trail[1:]) or (trail[0] if trail else "")
 
 
-def _parse_model_list(raw: Any, problems: _Problems) -> list[ModelEntry]:
+def _credentials(raw: Any, problems: _Problems) -> dict[str, dict]:
+    """`credential_list`: named credential_values that deployments use by
+    `litellm_credential_name`."""
+    found: dict[str, dict] = {}
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        name = item.get("credential_name") if isinstance(item, dict) else None
+        values = item.get("credential_values") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not isinstance(values, dict):
+            problems.warn(f"credential_list[{index}]", "credential_name",
+                          "each credential needs a credential_name and a credential_values mapping; ignored")
+            continue
+        found[name] = values
+    return found
+
+
+def _parse_model_list(raw: Any, credentials: dict[str, dict], unset: dict[tuple[str, ...], str],
+                      environ: Mapping[str, str], problems: _Problems,
+                      document: dict) -> tuple[list[ModelEntry], list[SkippedDeployment], list[Unacted]]:
     if raw is None:
-        return []
+        return [], [], []
     if not isinstance(raw, list):
         problems.error("model_list", "model_list", "must be a list of models")
-        return []
-    entries = []
+        return [], [], []
+    entries: list[ModelEntry] = []
+    skipped: list[SkippedDeployment] = []
+    not_acted: dict[str, tuple[support.Setting, list[str]]] = {}
     for index, item in enumerate(raw):
-        entry = _parse_model(index, item, problems)
-        if entry is not None:
-            entries.append(entry)
-    return entries
+        label = _entry_label(index, item)
+        missing = [f"{'.'.join(trail[2:])}: environment variable {name} is not set"
+                   for trail, name in unset.items() if trail[:2] == ("model_list", f"[{index}]")]
+        try:
+            if missing:
+                raise _Skip("; ".join(missing))
+            entry = _parse_model(index, label, item, credentials, environ, problems)
+        except _Skip as reason:
+            skipped.append(SkippedDeployment(label, str(reason), index))
+            continue
+        entries.append(entry)
+        for name, setting in _unacted_params(entry):
+            not_acted.setdefault(name, (setting, []))[1].append(label)
+    unacted = []
+    for name, (setting, labels) in not_acted.items():
+        shown = ", ".join(labels[:ENTRIES_NAMED]) + (f" and {len(labels) - ENTRIES_NAMED} more"
+                                                      if len(labels) > ENTRIES_NAMED else "")
+        unacted += setting.report(f"{name} of {shown}", True)
+    return entries, skipped, unacted
 
 
-def _parse_model(index: int, item: Any, problems: _Problems) -> ModelEntry | None:
-    entry = f"model_list[{index}]"
+def _entry_label(index: int, item: Any) -> str:
+    name = item.get("model_name") if isinstance(item, dict) else None
+    return f"model_list[{index}] ({name})" if isinstance(name, (str, int, float)) and name != "" else \
+        f"model_list[{index}]"
+
+
+def _unacted_params(entry: ModelEntry) -> list[tuple[str, support.Setting]]:
+    found = []
+    for key, value in entry.params.items():
+        setting = support.DEPLOYMENT_PARAMS.get(key)
+        if setting is not None and setting.support is not support.Support.ACTED and setting.asks(value):
+            found.append((f"litellm_params.{key}", setting))
+    for key, value in entry.model_info.items():
+        setting = support.MODEL_INFO.get(key)
+        if setting is not None and setting.asks(value):
+            found.append((f"model_info.{key}", setting))
+    return found
+
+
+def _parse_model(index: int, label: str, item: Any, credentials: dict[str, dict], environ: Mapping[str, str],
+                 problems: _Problems) -> ModelEntry:
+    """One model_list entry; raise _Skip with the reason when it cannot be served."""
     if not isinstance(item, dict):
-        problems.error(entry, "entry", "must be a mapping with model_name and litellm_params")
-        return None
+        raise _Skip("must be a mapping with model_name and litellm_params")
     model_name = item.get("model_name")
+    if isinstance(model_name, (int, float)) and not isinstance(model_name, bool):
+        model_name = str(model_name)
     if not isinstance(model_name, str) or not model_name:
-        problems.error(entry, "model_name", "is required and must be a non-empty string")
-        return None
-    entry = f"{entry} ({model_name})"
+        raise _Skip("model_name: is required and must be a non-empty string")
     for key in item:
-        if key not in ("model_name", "litellm_params", "model_info"):
-            problems.warn(entry, str(key), "unknown key, ignored")
+        if key not in ENTRY_KEYS:
+            problems.warn(label, str(key), "unknown key, ignored")
     params = item.get("litellm_params")
     if not isinstance(params, dict):
-        problems.error(entry, "litellm_params", "is required and must be a mapping")
-        return None
+        raise _Skip("litellm_params: is required and must be a mapping")
     model_info = item.get("model_info") or {}
     if not isinstance(model_info, dict):
-        problems.error(entry, "model_info", "must be a mapping")
+        problems.warn(label, "model_info", "must be a mapping; ignored")
         model_info = {}
-
-    is_valid = True
-    for key, value in params.items():
-        check = DEPLOYMENT_CHECKS.get(key)
-        if check is None:
-            if key not in DEPLOYMENT_PASSTHROUGH:
-                problems.warn(entry, f"litellm_params.{key}", "unknown parameter, ignored")
-            continue
-        if value is None:
-            continue  # an unset env reference was already reported
-        problem = check(value)
-        if problem:
-            problems.error(entry, f"litellm_params.{key}", problem)
-            is_valid = False
+    params = _with_credential(params, credentials)
+    params, param_warnings = _checked_params(params)
 
     model = params.get("model")
     if not isinstance(model, str) or not model:
-        problems.error(entry, "litellm_params.model", "is required, as \"<provider>/<model>\" (e.g. openai/gpt-4.1)")
-        return None
-    provider, slash, provider_model = model.partition("/")
-    if not slash or not provider or not provider_model:
-        problems.error(entry, "litellm_params.model",
-                       f"{model!r} has no provider prefix; write \"<provider>/<model>\", e.g. openai/{model}")
-        return None
-    if not is_valid:
-        return None
-
-    api_base = params.get("api_base") or params.get("base_url")
-    if api_base is not None:
-        problem = checks.url(api_base)
-        if problem:
-            problems.error(entry, "litellm_params.api_base", problem)
-            return None
-    api_version = params.get("api_version")
-    if isinstance(api_version, datetime.date):
-        api_version = api_version.isoformat()
+        raise _Skip('litellm_params.model: is required, as "<provider>/<model>" (e.g. openai/gpt-4.1)')
+    is_wildcard = "*" in model_name
+    if "*" in model and not is_wildcard:
+        raise _Skip(f"litellm_params.model: {model!r} has a \"*\" but model_name {model_name!r} has none to fill it")
+    if is_wildcard and model == "*" and not params.get("custom_llm_provider"):
+        # Catch-all: the provider is found from each request's model name.
+        target = providers.Target("", "*", params.get("api_base") or params.get("base_url"), params.get("api_key"))
+    else:
+        target = _target(model, params, environ)
+    request_defaults = {name: value for name, value in params.items() if name in support.REQUEST_DEFAULTS}
+    request_defaults.update(params.get("extra_body") or {})
+    headers = {**(params.get("headers") or {}), **(params.get("extra_headers") or {})}
+    if params.get("organization") and target.provider in providers.OPENAI_COMPATIBLE:
+        headers.setdefault("OpenAI-Organization", params["organization"])
+    for field, warning in param_warnings:  # only for deployments that are served: the others say why not
+        problems.warn(label, field, warning)
     return ModelEntry(
         index=index,
         model_name=model_name,
         model=model,
-        provider=provider,
-        provider_model=provider_model,
-        api_base=api_base,
-        api_key=params.get("api_key"),
-        api_version=api_version,
+        provider=target.provider,
+        provider_model=target.provider_model,
+        api_base=target.api_base,
+        api_key=target.api_key,
+        api_version=params.get("api_version"),
         rpm=params.get("rpm"),
         tpm=params.get("tpm"),
         timeout=params.get("timeout"),
@@ -343,37 +317,110 @@ def _parse_model(index: int, item: Any, problems: _Problems) -> ModelEntry | Non
         weight=params.get("weight"),
         order=params.get("order"),
         mock_response=params.get("mock_response"),
-        headers={**(params.get("headers") or {}), **(params.get("extra_headers") or {})},
-        request_defaults={name: value for name, value in params.items() if name in REQUEST_DEFAULTS},
+        headers=headers,
+        request_defaults=request_defaults,
         model_info=model_info,
         params=params,
     )
 
 
-def _parse_section(document: dict, name: str, section_checks: dict[str, checks.Check], quiet: set[str],
-                   problems: _Problems, typed: tuple[str, ...]) -> dict:
-    """Check one settings section; return keyword arguments for its dataclass."""
+def _with_credential(params: dict, credentials: dict[str, dict]) -> dict:
+    name = params.get("litellm_credential_name")
+    if name is None:
+        return params
+    if name not in credentials:
+        raise _Skip(f"litellm_params.litellm_credential_name: no credential {name!r} in credential_list")
+    return {**credentials[name], **params}
+
+
+def _checked_params(params: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """litellm_params in their proper types, and warnings as (field, problem).
+    A bad value of a parameter the gateway acts on skips the deployment: it
+    cannot be served as written."""
+    checked = {}
+    warnings = []
+    for key, value in params.items():
+        setting = support.DEPLOYMENT_PARAMS.get(key)
+        if setting is None:
+            if key not in support.REQUEST_DEFAULTS:
+                warnings.append((f"litellm_params.{key}", "unknown parameter, ignored"))
+            checked[key] = value
+            continue
+        if value is None:
+            continue
+        try:
+            checked[key] = setting.check(value)
+        except checks.Invalid as exc:
+            # A secret's value must not reach a log line, even when it is wrong.
+            problem = _secret_problem(key, value) if key in SECRET_PARAMS else str(exc)
+            if setting.support is support.Support.ACTED:
+                raise _Skip(f"litellm_params.{key}: {problem}") from None
+            warnings.append((f"litellm_params.{key}", f"{problem}; ignored"))
+    return checked, warnings
+
+
+def _secret_problem(key: str, value: Any) -> str:
+    if isinstance(value, str) and key in ("api_base", "base_url"):
+        return "is not a valid http:// or https:// URL with a host (and a port from 1 to 65535)"
+    return f"has the wrong type ({type(value).__name__})"
+
+
+def _target(model: str, params: dict, environ: Mapping[str, str]) -> providers.Target:
+    try:
+        target = providers.target(model, params, environ)
+    except providers.UnknownProvider as exc:
+        raise _Skip(f"litellm_params.model: {exc}") from None
+    if target.provider in providers.NATIVE:
+        raise _Skip(f"litellm_params.model: the {target.provider} API is not served yet (only providers that "
+                    "speak OpenAI's API, and Azure)")
+    if not target.provider_model:
+        raise _Skip(f"litellm_params.model: {model!r} names no model after \"{target.provider}/\"")
+    if target.provider in ("azure", "openai") and target.provider_model.startswith("responses/"):
+        raise _Skip(f"litellm_params.model: {model!r}: chat completions through the Responses API "
+                    "(\"responses/\") are not served yet")
+    return target
+
+
+def _parse_section(document: dict, name: str, typed: tuple[str, ...], unset: dict[tuple[str, ...], str],
+                   problems: _Problems) -> tuple[dict, list[Unacted]]:
+    """Read one settings section; return keyword arguments for its dataclass
+    and the settings it asks for that the gateway does not act on."""
     raw = document.get(name)
     if raw is None:
-        return {}
+        return ({"extra": {}} if "extra" in typed else {}), []
     if not isinstance(raw, dict):
-        problems.error(name, name, "must be a mapping")
-        return {}
+        problems.error(name, name, "must be a mapping of settings")
+        return ({"extra": {}} if "extra" in typed else {}), []
+    table = support.SECTIONS[name]
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    unacted: list[Unacted] = []
     for key, value in raw.items():
-        check = section_checks.get(key)
-        if check is None and key not in quiet:
+        setting = table.get(key)
+        if (name, str(key)) in unset:
+            if name == "general_settings" and key == "master_key":
+                problems.error(name, "master_key", f"environment variable {unset[(name, key)]} is not set, and "
+                                                   "the gateway will not start without the key it names")
+            else:
+                problems.warn(name, str(key), f"environment variable {unset[(name, key)]} is not set; ignored")
+            continue
+        if setting is None:
             problems.warn(name, str(key), "unknown setting, ignored")
-        if check is not None and value is not None:
-            problem = check(value)
-            if problem:
-                problems.error(name, str(key), problem)
-                continue
+            extra[key] = value
+            continue
+        try:
+            value = setting.check(value) if value is not None else None
+        except checks.Invalid as exc:
+            if name == "general_settings" and key == "master_key":
+                problems.error(name, str(key), str(exc))
+            else:
+                problems.warn(name, str(key), f"{exc}; ignored, the default applies")
+            continue
+        unacted += setting.report(f"{name}.{key}", value)
         if key in typed and key != "extra" and value is not None:
             values[key] = tuple(value) if isinstance(value, list) else value
         else:
             extra[key] = value
     if "extra" in typed:
         values["extra"] = extra
-    return values
+    return values, unacted

@@ -6,6 +6,7 @@ reported as warnings by the loader.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,13 +20,41 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Unacted:
+    """A setting the config asks for that the gateway does not act on yet.
+    Security-relevant ones (guardrails, anything that restricts access, spend
+    or content) are reported as NOT ENFORCED."""
+
+    path: str  # "litellm_settings.cache", "guardrails[0] (prompt_injection)"
+    is_security: bool
+    why: str
+
+    def describe(self) -> str:
+        status = "NOT ENFORCED" if self.is_security else "accepted, not acted on yet"
+        return f"{self.path}: {status}: {self.why}"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedDeployment:
+    """A model_list entry the gateway cannot serve: left out, as LiteLLM leaves
+    out a deployment it cannot build, and reported at start-up."""
+
+    entry: str  # "model_list[3] (claude)"
+    reason: str
+    index: int = 0  # its place in model_list, to report in file order
+
+    def describe(self) -> str:
+        return f"{self.entry}: not served: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class ModelEntry:
     """One item of `model_list`, with os.environ/ references resolved."""
 
     index: int
     model_name: str
-    model: str  # "<provider>/<model or azure deployment>"
-    provider: str
+    model: str  # as written: "<provider>/<model or azure deployment>", a bare name, or "*"
+    provider: str  # after LiteLLM's inference; "" for a "*" entry, whose calls name the model
     provider_model: str
     api_base: str | None = field(default=None, repr=False)  # may carry user:password@
     api_key: str | None = field(default=None, repr=False)
@@ -47,6 +76,11 @@ class ModelEntry:
     @property
     def entry(self) -> str:
         return f"model_list[{self.index}] ({self.model_name})"
+
+    @property
+    def is_wildcard(self) -> bool:
+        """A `model_name` with "*" stands for every model name it matches."""
+        return "*" in self.model_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +132,29 @@ class GatewayConfig:
     litellm_settings: LitellmSettings = field(default_factory=LitellmSettings)
     general_settings: GeneralSettings = field(default_factory=GeneralSettings)
     warnings: tuple[str, ...] = ()
+    skipped: tuple[SkippedDeployment, ...] = ()
+    unacted: tuple[Unacted, ...] = ()
+    # The provider variables (OPENAI_API_KEY...) as they were at load time, for
+    # wildcard entries resolved per request. Secrets: never log it.
+    provider_environ: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def source(self) -> str:
+        return str(self.path) if self.path else "config"
+
+    @property
+    def not_enforced(self) -> tuple[Unacted, ...]:
+        return tuple(item for item in self.unacted if item.is_security)
+
+    def report(self) -> list[tuple[int, str]]:
+        """(logging level, line), one line per thing start-up must tell the
+        operator: deployments left out and settings not enforced at ERROR, settings
+        not acted on yet and other warnings at WARNING."""
+        lines = [(logging.ERROR, f"{self.source}: {item.describe()}") for item in self.skipped]
+        lines += [(logging.ERROR if item.is_security else logging.WARNING, f"{self.source}: {item.describe()}")
+                  for item in sorted(self.unacted, key=lambda item: not item.is_security)]
+        lines += [(logging.WARNING, warning) for warning in self.warnings]
+        return lines
 
     @property
     def model_names(self) -> list[str]:

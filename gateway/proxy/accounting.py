@@ -47,7 +47,8 @@ def settle(call: ProxyCall, key: KeyContext, group: str, ticket: limits.Ticket |
            outcome: Outcome) -> Charge:
     """Charge the call, release its ticket and queue its spend log row."""
     reply = outcome.reply
-    price = runtime.prices.get(reply.deployment_id) if reply else None
+    deployment = runtime.deployment(reply.deployment_id) if reply else None
+    price = runtime.price(deployment) if deployment else None
     usage = outcome.usage
     cost = cost_of(usage, price) if usage and price else Decimal(0)
     if ticket is not None:

@@ -55,8 +55,8 @@ async def admit(key: KeyContext, call: ProxyCall, group: str, runtime: Runtime) 
 def _estimate(call: ProxyCall, group: str, runtime: Runtime) -> Decimal:
     """The most this call may cost on any deployment of the group."""
     estimates = []
-    for deployment in runtime.table.groups[group]:
-        price = runtime.prices.get(deployment.id)
+    for deployment in runtime.table.deployments(group):
+        price = runtime.price(deployment)
         if price is None:
             raise BadRequest(
                 f"No price is known for model {deployment.entry.model} (model group {group}), and this key has a "

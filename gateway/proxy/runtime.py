@@ -11,16 +11,16 @@ from pathlib import Path
 from django.conf import settings
 
 from gateway.config.loader import load_config
-from gateway.config.schema import ConfigError, GatewayConfig
-from routing.deployments import DeploymentTable, build_table
+from gateway.config.schema import GatewayConfig
+from routing.deployments import Deployment, DeploymentTable, build_table
 from routing.policy import RouterPolicy
-from routing.providers.registry import KNOWN_PROVIDERS, adapter_for
+from routing.providers.registry import serving_problem
 from routing.router import Router
-from routing.validation import routing_problems
+from routing.validation import routing_warnings
 from keys.durations import Duration
 from keys.limits import DEFAULT_BUDGET_STATUS
 from spend import flusher
-from spend.pricing import price_for
+from spend.pricing import Price, price_for
 
 # LiteLLM's own default is 6000 s; teams set 600 s, which is what a client can wait for.
 DEFAULT_TIMEOUT_SECONDS = 600.0
@@ -37,7 +37,7 @@ class Runtime:
     master_key: str
     max_body_bytes: int
     key_header_meta: str  # request.META name of the LiteLLM key header
-    prices: dict  # deployment id -> spend.pricing.Price, or None when unknown
+    prices: dict[str, Price | None]  # by deployment id (wildcard deployments: see price())
     budget_status: int  # litellm_settings.budget_exceeded_status_code
     max_end_user_budget: Decimal | None  # litellm_settings.max_end_user_budget, for customers without their own
     responses_ttl_seconds: float = DEFAULT_RESPONSES_TTL_SECONDS  # how long stored Responses API turns are kept
@@ -46,9 +46,15 @@ class Runtime:
     def is_auth_enabled(self) -> bool:
         return bool(self.master_key)
 
-    def deployment(self, deployment_id: str):
-        """The deployment with this id (routing.deployments.Deployment), or None."""
-        return self.table.by_id.get(deployment_id)
+    def deployment(self, deployment_id: str) -> Deployment | None:
+        """The deployment with this id, or None."""
+        return self.table.deployment(deployment_id)
+
+    def price(self, deployment: Deployment) -> Price | None:
+        """The deployment's price; wildcard deployments are priced when first used."""
+        if deployment.id in self.prices:
+            return self.prices[deployment.id]
+        return price_for(deployment.entry)
 
 
 def config_path(explicit: str | None = None) -> Path:
@@ -57,18 +63,12 @@ def config_path(explicit: str | None = None) -> Path:
 
 
 def build_runtime(config: GatewayConfig) -> Runtime:
-    table = build_table(config, KNOWN_PROVIDERS)
-    problems = [
-        f"{config.path}: {deployment.entry.entry}: {problem}"
-        for deployments in table.groups.values()
-        for deployment in deployments
-        for problem in adapter_for(deployment.provider).config_problems(deployment)
-    ]
-    errors, warnings = routing_problems(config, table)
-    if problems or errors:
-        raise ConfigError(problems + errors)
-    if warnings:
-        config = dataclasses.replace(config, warnings=config.warnings + tuple(warnings))
+    """The runtime for a loaded config. Deployments the table cannot serve join
+    the config's skipped list; routing problems join its warnings."""
+    table = build_table(config, serving_problem)
+    skipped = tuple(sorted(config.skipped + table.skipped, key=lambda item: item.index))
+    config = dataclasses.replace(config, skipped=skipped,
+                                 warnings=config.warnings + tuple(routing_warnings(config, table)))
     general, router, litellm = config.general_settings, config.router_settings, config.litellm_settings
     max_mb = general.max_request_size_mb
     timeout = float(router.timeout or litellm.request_timeout or DEFAULT_TIMEOUT_SECONDS)

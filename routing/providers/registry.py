@@ -1,6 +1,7 @@
 """Provider prefix (the text before "/" in litellm_params.model) to adapter."""
 from __future__ import annotations
 
+from gateway.config.providers import OPENAI_COMPATIBLE
 from gateway.types import CallType, ProxyCall
 from routing.deployments import Deployment
 from routing.providers.azure import AzureAdapter
@@ -10,26 +11,27 @@ from routing.providers.openai import OpenAIAdapter
 from routing.providers.responses.bridge import ChatBridge
 
 
-class OpenAICompatibleAdapter(OpenAIAdapter):
-    """LiteLLM's names for self-hosted OpenAI-compatible servers: api_base is required."""
-
-    default_api_base = None
-
-
-_openai_compatible = OpenAICompatibleAdapter()
+_openai = OpenAIAdapter()
+_azure = AzureAdapter()
+# Every provider of gateway.config.providers' OpenAI-compatible table goes
+# through the one OpenAI adapter: the loader has already given each deployment
+# its base URL and key.
 ADAPTERS: dict[str, ProviderAdapter] = {
-    "openai": OpenAIAdapter(),
-    "text-completion-openai": OpenAIAdapter(),
-    "azure": AzureAdapter(),
-    "azure_text": AzureAdapter(),
+    **{prefix: _openai for prefix in OPENAI_COMPATIBLE},
+    "azure": _azure,
+    "azure_text": _azure,
     "mock": MockAdapter(),
-    "hosted_vllm": _openai_compatible,
-    "openai_like": _openai_compatible,
-    "custom_openai": _openai_compatible,
-    "lm_studio": _openai_compatible,
 }
 KNOWN_PROVIDERS = frozenset(ADAPTERS)
 MOCK = ADAPTERS["mock"]
+
+
+def serving_problem(deployment: Deployment) -> str | None:
+    """Why this deployment cannot be served, or None."""
+    adapter = ADAPTERS.get(deployment.provider)
+    if adapter is None:
+        return f"litellm_params.model: provider {deployment.provider!r} is not supported"
+    return "; ".join(adapter.config_problems(deployment)) or None
 
 
 # Providers whose API has /responses; every other one is served through the chat bridge.

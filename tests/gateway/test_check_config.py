@@ -22,16 +22,12 @@ VALID = """\
         litellm_params: {model: openai/gpt-4.1-mini, api_key: sk-upstream-secret}
     """
 
+# What the gateway cannot run on: a master key it cannot read, a section that is not one.
 INVALID = """\
-    model_list:
-      - model_name: broken
-        litellm_params: {model: openai/gpt-4.1, rpm: ten}
-      - model_name: bare
-        litellm_params: {model: gpt-4o}
-    router_settings:
-      num_retries: "3"
+    general_settings:
+      master_key: [sk-one, sk-two]
+    router_settings: 3
     """
-
 
 def write_config(directory: Path, text: str, name: str = "litellm_config.yaml") -> Path:
     path = directory / name
@@ -80,35 +76,43 @@ def test_warnings_go_to_stderr_and_do_not_fail_the_check(tmp_path):
     assert "OK (2 model groups)" in result.stdout
 
 
-def test_an_invalid_config_exits_non_zero_with_each_problem_on_its_own_stderr_line(tmp_path):
+def test_a_config_the_gateway_cannot_run_exits_non_zero_with_each_problem_on_its_own_stderr_line(tmp_path):
     path = write_config(tmp_path, INVALID)
 
     result = manage("check_config", str(path))
 
     assert result.returncode != 0
     lines = result.stderr.splitlines()
-    assert "3 problem(s)" in lines[0]
-    assert f"{path}: model_list[0] (broken): litellm_params.rpm: must be a whole number, got 'ten'" in lines
-    assert any(line.startswith(f"{path}: model_list[1] (bare): litellm_params.model: ") for line in lines)
-    assert f"{path}: router_settings: num_retries: must be a whole number, got '3'" in lines
+    assert "2 problem(s), the gateway would not start" in lines[0]
+    assert any(line.startswith(f"{path}: general_settings: master_key: must be a string") for line in lines)
+    assert f"{path}: router_settings: router_settings: must be a mapping of settings" in lines
     assert "Traceback" not in result.stderr
     assert "OK" not in result.stdout
 
 
-def test_start_up_problems_found_after_loading_also_fail_the_check(tmp_path):
-    path = write_config(tmp_path, """\
-        model_list:
-          - model_name: claude
-            litellm_params: {model: anthropic/claude-x}
-          - model_name: azure-gpt
-            litellm_params: {model: azure/gpt-deployment, api_key: k}
-        """)
+def test_deployments_it_cannot_serve_are_errors_on_stderr_and_the_check_passes(tmp_path, monkeypatch):
+    monkeypatch.delenv("AZURE_API_BASE", raising=False)
+    path = write_config(tmp_path, VALID.rstrip() + """
+      - model_name: claude
+        litellm_params: {model: anthropic/claude-x}
+      - model_name: azure-gpt
+        litellm_params: {model: azure/gpt-deployment, api_key: k}
+      - model_name: broken
+        litellm_params: {model: openai/gpt-4.1, rpm: ten}
+    """)
 
     result = manage("check_config", str(path))
 
-    assert result.returncode != 0
-    assert f"{path}: model_list[0] (claude): litellm_params.model: provider 'anthropic' is not supported" \
-        in result.stderr
+    assert result.returncode == 0, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {path}: model_list[3] (claude): not served: litellm_params.model: the anthropic API is not "
+        "served yet (only providers that speak OpenAI's API, and Azure)",
+        f"error: {path}: model_list[4] (azure-gpt): not served: litellm_params.api_base: is required for azure/ "
+        "deployments (https://<resource>.openai.azure.com), or set AZURE_API_BASE",
+        f"error: {path}: model_list[5] (broken): not served: litellm_params.rpm: must be a whole number, got 'ten'",
+    ]
+    assert result.stdout.splitlines()[-1].endswith(f"{path}: OK (2 model groups; 3 deployments not served)")
     assert "Traceback" not in result.stderr
 
 
@@ -127,7 +131,7 @@ def test_without_a_path_the_file_named_by_config_file_path_is_checked(tmp_path):
     result = manage("check_config", env={"CONFIG_FILE_PATH": str(path)})
 
     assert result.returncode != 0
-    assert f"{path}: router_settings: num_retries" in result.stderr
+    assert f"{path}: router_settings: router_settings" in result.stderr
 
 
 def test_serve_with_an_invalid_config_exits_promptly_without_listening(tmp_path):
@@ -138,7 +142,7 @@ def test_serve_with_an_invalid_config_exits_promptly_without_listening(tmp_path)
 
     assert result.returncode != 0
     assert "invalid config, not starting" in result.stderr
-    assert f"{path}: model_list[0] (broken): litellm_params.rpm: must be a whole number, got 'ten'" in result.stderr
+    assert f"{path}: router_settings: router_settings: must be a mapping of settings" in result.stderr
     assert "listening" not in result.stdout
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0

@@ -2,6 +2,7 @@
 with every problem named by file, entry and field."""
 from __future__ import annotations
 
+import logging
 import os
 import textwrap
 from pathlib import Path
@@ -70,7 +71,9 @@ LITELLM_STYLE_CONFIG = """\
     """
 
 
-def test_a_litellm_config_loads_into_typed_fields(tmp_path, azure_env):
+def test_a_litellm_config_loads_into_typed_fields(tmp_path, azure_env, monkeypatch):
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
     config = load_config(write_config(tmp_path, LITELLM_STYLE_CONFIG))
 
     azure, openai = config.model_list
@@ -81,7 +84,7 @@ def test_a_litellm_config_loads_into_typed_fields(tmp_path, azure_env):
     assert (azure.rpm, azure.tpm, azure.timeout, azure.weight, azure.order) == (600, 100000, 60, 2, 1)
     assert azure.model_info == {"id": "dep-1", "mode": "chat", "base_model": "azure/gpt-4o"}
     assert azure.entry == "model_list[0] (gpt-4o)"
-    assert (openai.provider, openai.api_base, openai.timeout) == ("openai", None, 12.5)
+    assert (openai.provider, openai.api_base, openai.timeout) == ("openai", "https://api.openai.com/v1", 12.5)
     assert config.model_names == ["gpt-4o"]
     assert config.router_settings.routing_strategy == "least-busy"
     assert config.router_settings.num_retries == 3
@@ -91,6 +94,8 @@ def test_a_litellm_config_loads_into_typed_fields(tmp_path, azure_env):
     assert config.general_settings.master_key == "sk-master"
     assert config.general_settings.allow_client_side_credentials is True
     assert config.warnings == ()
+    assert config.skipped == ()
+    assert [item.path for item in config.unacted] == ["litellm_settings.drop_params"]
 
 
 def test_an_unquoted_yaml_date_api_version_becomes_the_string_the_user_wrote(tmp_path, azure_env):
@@ -118,7 +123,7 @@ def test_environment_variables_are_exported_before_references_are_resolved(tmp_p
     assert os.environ["GW_TEST_ONLY_IN_CONFIG"] == "https://from-the-config-file.example.com"
 
 
-def test_an_unset_environment_variable_names_the_file_entry_and_field(tmp_path, monkeypatch):
+def test_a_deployment_naming_an_unset_environment_variable_is_skipped_naming_the_field(tmp_path, monkeypatch):
     unset_env(monkeypatch, "GW_TEST_NEVER_SET")
     path = write_config(tmp_path, """\
         model_list:
@@ -126,17 +131,22 @@ def test_an_unset_environment_variable_names_the_file_entry_and_field(tmp_path, 
             litellm_params:
               model: openai/gpt-4.1
               api_key: os.environ/GW_TEST_NEVER_SET
+          - model_name: other
+            litellm_params: {model: mock/echo}
         """)
 
-    [problem] = problems_of(path)
+    config = load_config(path)
 
-    assert str(path) in problem
-    assert "model_list[0] (group-name)" in problem
-    assert "litellm_params.api_key" in problem
-    assert "GW_TEST_NEVER_SET" in problem
+    assert [entry.model_name for entry in config.model_list] == ["other"]
+    [skipped] = config.skipped
+    assert skipped.entry == "model_list[0] (group-name)"
+    assert skipped.reason == "litellm_params.api_key: environment variable GW_TEST_NEVER_SET is not set"
+    assert config.report()[0] == (logging.ERROR, f"{path}: model_list[0] (group-name): not served: "
+                                                 "litellm_params.api_key: environment variable GW_TEST_NEVER_SET "
+                                                 "is not set")
 
 
-def test_an_unset_environment_variable_in_a_settings_section_names_the_section(tmp_path, monkeypatch):
+def test_a_master_key_naming_an_unset_environment_variable_refuses_to_start(tmp_path, monkeypatch):
     unset_env(monkeypatch, "GW_TEST_NEVER_SET")
     path = write_config(tmp_path, """\
         general_settings:
@@ -149,95 +159,226 @@ def test_an_unset_environment_variable_in_a_settings_section_names_the_section(t
     assert "GW_TEST_NEVER_SET" in problem
 
 
-def test_a_model_without_a_provider_prefix_names_the_entry_and_the_model_field(tmp_path):
+def test_another_setting_naming_an_unset_environment_variable_is_a_warning_and_ignored(tmp_path, monkeypatch):
+    unset_env(monkeypatch, "GW_TEST_NEVER_SET")
+    path = write_config(tmp_path, """\
+        router_settings:
+          num_retries: os.environ/GW_TEST_NEVER_SET
+        litellm_settings:
+          cache_params: {password: os.environ/GW_TEST_NEVER_SET}
+        """)
+
+    config = load_config(path)
+
+    assert config.router_settings.num_retries is None
+    assert f"{path}: router_settings: num_retries: environment variable GW_TEST_NEVER_SET is not set; " \
+           "ignored" in config.warnings
+    assert f"{path}: litellm_settings: cache_params.password: environment variable GW_TEST_NEVER_SET is not " \
+           "set" in config.warnings
+
+
+@pytest.mark.parametrize(("model", "provider", "provider_model"), [
+    ("gpt-4o", "openai", "gpt-4o"),
+    ("o3-mini", "openai", "o3-mini"),
+    ("text-embedding-3-small", "openai", "text-embedding-3-small"),
+    ("gpt-3.5-turbo-instruct", "text-completion-openai", "gpt-3.5-turbo-instruct"),
+    ("groq/llama-3.1-8b-instant", "groq", "llama-3.1-8b-instant"),
+    ("openrouter/meta-llama/llama-4-maverick", "openrouter", "meta-llama/llama-4-maverick"),
+])
+def test_a_model_name_gets_litellms_provider_inference(tmp_path, model, provider, provider_model):
+    path = write_config(tmp_path, f"""\
+        model_list:
+          - model_name: g
+            litellm_params: {{model: "{model}"}}
+        """)
+
+    [entry] = load_config(path).model_list
+
+    assert (entry.provider, entry.provider_model) == (provider, provider_model)
+
+
+def test_a_bare_name_on_a_known_providers_api_base_belongs_to_that_provider(tmp_path):
+    path = write_config(tmp_path, """\
+        model_list:
+          - model_name: fast
+            litellm_params: {model: llama3-8b-8192, api_base: "https://api.groq.com/openai/v1"}
+          - model_name: pinned
+            litellm_params: {model: my-model, custom_llm_provider: hosted_vllm, api_base: "http://vllm:8000/v1"}
+        """)
+
+    fast, pinned = load_config(path).model_list
+
+    assert (fast.provider, fast.provider_model) == ("groq", "llama3-8b-8192")
+    assert (pinned.provider, pinned.provider_model) == ("hosted_vllm", "my-model")
+
+
+def test_a_model_no_provider_can_be_found_for_is_skipped_with_the_spelling_to_use(tmp_path):
     path = write_config(tmp_path, """\
         model_list:
           - model_name: first
             litellm_params: {model: openai/gpt-4.1}
           - model_name: bare
-            litellm_params: {model: gpt-4o}
+            litellm_params: {model: my-local-model}
+          - model_name: org
+            litellm_params: {model: mistralai/mistral-7b-instruct}
         """)
 
-    [problem] = problems_of(path)
+    config = load_config(path)
 
-    assert str(path) in problem
-    assert "model_list[1] (bare)" in problem
-    assert "litellm_params.model" in problem
-    assert "openai/gpt-4o" in problem  # the suggested spelling
+    assert [entry.model_name for entry in config.model_list] == ["first"]
+    reasons = {item.entry: item.reason for item in config.skipped}
+    assert "openai/my-local-model" in reasons["model_list[1] (bare)"]  # the suggested spelling
+    assert "'mistralai' is not a provider LiteLLM knows" in reasons["model_list[2] (org)"]
 
 
-def test_a_model_entry_without_litellm_params_model_is_an_error(tmp_path):
+def test_an_empty_model_name_after_the_provider_is_skipped(tmp_path):
+    config = load_config(write_config(tmp_path, """\
+        model_list:
+          - model_name: dall-e-2
+            litellm_params: {model: "azure/", api_base: "https://x.openai.azure.com", api_key: k}
+        """))
+
+    [skipped] = config.skipped
+    assert skipped.reason == "litellm_params.model: 'azure/' names no model after \"azure/\""
+
+
+def test_a_model_entry_without_litellm_params_model_is_skipped(tmp_path):
     path = write_config(tmp_path, """\
         model_list:
           - model_name: nameless
             litellm_params: {api_key: sk-x}
         """)
 
-    [problem] = problems_of(path)
+    [skipped] = load_config(path).skipped
 
-    assert "model_list[0] (nameless)" in problem
-    assert "litellm_params.model" in problem
+    assert skipped.entry == "model_list[0] (nameless)"
+    assert skipped.reason.startswith("litellm_params.model: is required")
+
+
+def test_numbers_and_booleans_read_from_the_environment_are_parsed(tmp_path, monkeypatch):
+    monkeypatch.setenv("GW_TEST_REDIS_PORT", "6379")
+    monkeypatch.setenv("GW_TEST_RPM", "600")
+    monkeypatch.setenv("GW_TEST_TIMEOUT", "12.5")
+    monkeypatch.setenv("GW_TEST_FLAG", "True")
+    path = write_config(tmp_path, """\
+        model_list:
+          - model_name: g
+            litellm_params: {model: openai/x, rpm: os.environ/GW_TEST_RPM, timeout: os.environ/GW_TEST_TIMEOUT}
+        router_settings:
+          redis_port: os.environ/GW_TEST_REDIS_PORT
+          num_retries: "3"
+        litellm_settings:
+          drop_params: os.environ/GW_TEST_FLAG
+        """)
+
+    config = load_config(path)
+
+    assert (config.model_list[0].rpm, config.model_list[0].timeout) == (600, 12.5)
+    assert config.router_settings.extra["redis_port"] == 6379
+    assert config.router_settings.num_retries == 3
+    assert config.litellm_settings.drop_params is True
+    assert config.warnings == ()
+
+
+def test_one_string_where_a_list_belongs_is_a_list_of_one(tmp_path):
+    path = write_config(tmp_path, """\
+        router_settings:
+          default_fallbacks: gpt-4o-mini
+          fallbacks: [{gpt-4o: gpt-4o-mini}]
+        litellm_settings:
+          callbacks: prometheus
+        """)
+
+    config = load_config(path)
+
+    assert config.router_settings.default_fallbacks == ("gpt-4o-mini",)
+    assert config.router_settings.fallbacks == ({"gpt-4o": ["gpt-4o-mini"]},)
+    assert config.litellm_settings.callbacks == ("prometheus",)
+    assert [item.path for item in config.unacted] == ["litellm_settings.callbacks[0] (prometheus)"]
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ("rpm: ten", "litellm_params.rpm: must be a whole number, got 'ten'"),
+        ("timeout: -1", "litellm_params.timeout: must be greater than 0, got -1"),
+        ("timeout: 0", "litellm_params.timeout: must be greater than 0, got 0"),
+        ("tpm: -5", "litellm_params.tpm: must be at least 0, got -5"),
+        ("api_key: 1234", "litellm_params.api_key: has the wrong type (int)"),
+    ],
+    ids=["rpm-word", "timeout-negative", "timeout-zero", "tpm-negative", "api_key-number"],
+)
+def test_a_deployment_with_a_value_it_cannot_use_is_skipped_naming_the_field(tmp_path, params, reason):
+    path = write_config(tmp_path, f"model_list:\n  - model_name: g\n    litellm_params: {{model: openai/x, {params}}}\n")
+
+    config = load_config(path)
+
+    assert config.model_list == ()
+    assert [(item.entry, item.reason) for item in config.skipped] == [("model_list[0] (g)", reason)]
 
 
 @pytest.mark.parametrize(
     ("yaml_text", "where", "field"),
     [
-        ("model_list:\n  - model_name: g\n    litellm_params: {model: openai/x, rpm: ten}\n",
-         "model_list[0] (g)", "litellm_params.rpm"),
-        ("model_list:\n  - model_name: g\n    litellm_params: {model: openai/x, timeout: -1}\n",
-         "model_list[0] (g)", "litellm_params.timeout"),
-        ("model_list:\n  - model_name: g\n    litellm_params: {model: openai/x, timeout: 0}\n",
-         "model_list[0] (g)", "litellm_params.timeout"),
-        ("model_list:\n  - model_name: g\n    litellm_params: {model: openai/x, tpm: -5}\n",
-         "model_list[0] (g)", "litellm_params.tpm"),
-        ("model_list:\n  - model_name: g\n    litellm_params: {model: openai/x, api_key: 1234}\n",
-         "model_list[0] (g)", "litellm_params.api_key"),
-        ("router_settings:\n  num_retries: \"3\"\n", "router_settings", "num_retries"),
-        ("router_settings:\n  fallbacks: {gpt-4o: claude}\n", "router_settings", "fallbacks"),
-        ("router_settings:\n  fallbacks: [{gpt-4o: claude}]\n", "router_settings", "fallbacks"),
-        ("general_settings:\n  allow_client_side_credentials: \"yes\"\n", "general_settings",
+        ("router_settings:\n  num_retries: three\n", "router_settings", "num_retries"),
+        ("router_settings:\n  fallbacks: [[gpt-4o]]\n", "router_settings", "fallbacks"),
+        ("general_settings:\n  allow_client_side_credentials: maybe\n", "general_settings",
          "allow_client_side_credentials"),
-        ("litellm_settings:\n  drop_params: \"true\"\n", "litellm_settings", "drop_params"),
+        ("litellm_settings:\n  request_timeout: soon\n", "litellm_settings", "request_timeout"),
         ("general_settings:\n  response_model_name: deployment\n", "general_settings", "response_model_name"),
     ],
-    ids=["rpm-word", "timeout-negative", "timeout-zero", "tpm-negative", "api_key-number", "num_retries-string",
-         "fallbacks-mapping", "fallbacks-item-not-a-list", "allow_client_side_credentials-string",
-         "drop_params-string", "response_model_name-unknown"],
+    ids=["num_retries-word", "fallbacks-item-not-a-mapping", "allow_client_side_credentials-word",
+         "request_timeout-word", "response_model_name-unknown"],
 )
-def test_a_value_of_the_wrong_type_names_the_section_or_entry_and_the_field(tmp_path, yaml_text, where, field):
+def test_a_setting_with_a_value_it_cannot_use_is_a_warning_and_its_default_applies(tmp_path, yaml_text, where,
+                                                                                   field):
     path = write_config(tmp_path, yaml_text)
+
+    config = load_config(path)
+
+    [warning] = config.warnings
+    assert warning.startswith(f"{path}: {where}: {field}: ")
+    assert warning.endswith("; ignored, the default applies")
+    section = getattr(config, where)
+    assert field not in section.extra and getattr(section, field, None) == getattr(type(section)(), field, None)
+
+
+def test_a_wrong_master_key_refuses_to_start_rather_than_run_without_auth(tmp_path):
+    path = write_config(tmp_path, "general_settings:\n  master_key: [sk-a, sk-b]\n")
 
     [problem] = problems_of(path)
 
-    assert problem.startswith(f"{path}: {where}: {field}: ")
+    assert problem.startswith(f"{path}: general_settings: master_key: must be a string")
 
 
-def test_every_problem_in_the_file_is_reported_at_once(tmp_path, monkeypatch):
+@pytest.mark.parametrize("section", ["router_settings", "litellm_settings", "general_settings", "model_list"])
+def test_a_section_of_the_wrong_shape_refuses_to_start(tmp_path, section):
+    path = write_config(tmp_path, f"{section}: 3\n")
+
+    [problem] = problems_of(path)
+
+    assert problem.startswith(f"{path}: {section}: {section}: must be a ")
+
+
+def test_every_deployment_problem_is_reported_and_the_rest_is_served(tmp_path, monkeypatch):
     unset_env(monkeypatch, "GW_TEST_NEVER_SET")
     path = write_config(tmp_path, """\
         model_list:
           - model_name: a
             litellm_params: {model: openai/x, rpm: ten}
           - model_name: b
-            litellm_params: {model: gpt-4o}
+            litellm_params: {model: cohere/command-r}
           - model_name: c
             litellm_params: {model: openai/y, api_key: os.environ/GW_TEST_NEVER_SET}
-        router_settings:
-          num_retries: "3"
-        general_settings:
-          allow_client_side_credentials: "yes"
+          - model_name: d
+            litellm_params: {model: openai/z}
         """)
 
-    problems = problems_of(path)
+    config = load_config(path)
 
-    assert len(problems) == 5
-    for expected in ("model_list[0] (a): litellm_params.rpm", "model_list[1] (b): litellm_params.model",
-                     "model_list[2] (c): litellm_params.api_key", "router_settings: num_retries",
-                     "general_settings: allow_client_side_credentials"):
-        assert any(expected in problem for problem in problems), expected
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    assert str(caught.value) == "\n".join(problems)
+    assert [entry.model_name for entry in config.model_list] == ["d"]
+    assert [item.entry for item in config.skipped] == ["model_list[0] (a)", "model_list[1] (b)",
+                                                       "model_list[2] (c)"]
 
 
 def test_unknown_keys_are_warnings_and_the_config_still_loads(tmp_path):
@@ -263,18 +404,23 @@ def test_unknown_keys_are_warnings_and_the_config_still_loads(tmp_path):
         assert any(expected in warning and str(path) in warning for warning in config.warnings), expected
 
 
-def test_keys_litellm_knows_but_the_gateway_ignores_are_not_warned_about(tmp_path):
+def test_settings_litellm_knows_are_not_unknown_and_those_not_acted_on_are_listed(tmp_path):
     path = write_config(tmp_path, """\
         model_list:
           - model_name: g
             litellm_params: {model: openai/gpt-4.1, temperature: 0.2, organization: org-1}
         router_settings: {routing_strategy_args: {ttl: 10}}
-        litellm_settings: {telemetry: false}
+        litellm_settings: {telemetry: false, cache: false}
         general_settings: {alerting_threshold: 300}
         guardrails: []
         """)
 
-    assert load_config(path).warnings == ()
+    config = load_config(path)
+
+    assert config.warnings == ()
+    assert [item.path for item in config.unacted] == ["router_settings.routing_strategy_args",
+                                                      "general_settings.alerting_threshold"]
+    assert not config.not_enforced
 
 
 def test_invalid_yaml_names_the_file_and_the_line(tmp_path):
@@ -402,7 +548,10 @@ def test_responses_ttl_is_seconds_or_a_duration(tmp_path, value, accepted):
           responses_ttl: {value}
         """)
 
+    config = load_config(path)
+
     if accepted:
-        assert load_config(path).general_settings.extra["responses_ttl"] == value
+        assert config.general_settings.extra["responses_ttl"] == value
     else:
-        assert any("general_settings: responses_ttl" in problem for problem in problems_of(path))
+        assert "responses_ttl" not in config.general_settings.extra
+        assert any("general_settings: responses_ttl" in warning for warning in config.warnings)

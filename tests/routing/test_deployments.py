@@ -1,17 +1,15 @@
-"""routing/deployments.py: the table of model groups built from a loaded config,
-and the start-up checks gateway/proxy/runtime.py runs over it."""
+"""routing/deployments.py: the table of model groups built from a loaded config;
+deployments it cannot serve are left out with their reason, never fatal."""
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from gateway.config.loader import load_config
-from gateway.config.schema import ConfigError, GatewayConfig
+from gateway.config.schema import GatewayConfig
 from gateway.proxy.runtime import build_runtime
-from routing.deployments import build_table, public_api_base
-from routing.providers.registry import KNOWN_PROVIDERS
+from routing.deployments import DeploymentTable, build_table, public_api_base
+from routing.providers.registry import serving_problem
 
 
 def load(directory: Path, text: str, name: str = "litellm_config.yaml") -> GatewayConfig:
@@ -20,16 +18,13 @@ def load(directory: Path, text: str, name: str = "litellm_config.yaml") -> Gatew
     return load_config(path)
 
 
-def table_problems(config: GatewayConfig) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        build_table(config, KNOWN_PROVIDERS)
-    return caught.value.problems
+def table_of(config: GatewayConfig) -> DeploymentTable:
+    return build_table(config, serving_problem)
 
 
-def runtime_problems(config: GatewayConfig) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        build_runtime(config)
-    return caught.value.problems
+def skipped_by_runtime(config: GatewayConfig) -> dict[str, str]:
+    """Entry -> reason, for every deployment the runtime leaves out."""
+    return {item.entry: item.reason for item in build_runtime(config).config.skipped}
 
 
 TWO_GROUPS = """\
@@ -47,59 +42,52 @@ TWO_GROUPS = """\
     """
 
 
-def test_an_unsupported_provider_names_the_entry_and_lists_the_supported_ones(tmp_path):
+def test_a_provider_the_gateway_does_not_serve_is_skipped_with_the_reason_and_the_rest_serves(tmp_path):
     config = load(tmp_path, """\
         model_list:
           - model_name: gpt-4.1
             litellm_params: {model: openai/gpt-4.1}
           - model_name: claude
             litellm_params: {model: anthropic/claude-x}
-        """)
-
-    [problem] = table_problems(config)
-
-    assert problem.startswith(f"{config.path}: model_list[1] (claude): litellm_params.model: ")
-    assert "'anthropic'" in problem
-    for provider in KNOWN_PROVIDERS:
-        assert provider in problem
-
-
-def test_every_unsupported_provider_is_reported_at_once(tmp_path):
-    config = load(tmp_path, """\
-        model_list:
-          - model_name: claude
-            litellm_params: {model: anthropic/claude-x}
           - model_name: gemini
             litellm_params: {model: vertex_ai/gemini-pro}
         """)
 
-    problems = table_problems(config)
+    runtime = build_runtime(config)
 
-    assert [p.split(": ")[1] for p in problems] == ["model_list[0] (claude)", "model_list[1] (gemini)"]
+    assert list(runtime.table.groups) == ["gpt-4.1"]
+    skipped = {item.entry: item.reason for item in runtime.config.skipped}
+    assert list(skipped) == ["model_list[1] (claude)", "model_list[2] (gemini)"]
+    assert "the anthropic API is not served yet" in skipped["model_list[1] (claude)"]
+    assert "the vertex_ai API is not served yet" in skipped["model_list[2] (gemini)"]
 
 
-def test_an_azure_deployment_without_api_base_fails_at_start_up(tmp_path):
+def test_an_azure_deployment_without_api_base_is_skipped_naming_the_field(tmp_path, monkeypatch):
+    monkeypatch.delenv("AZURE_API_BASE", raising=False)
     config = load(tmp_path, """\
         model_list:
           - model_name: azure-gpt
             litellm_params: {model: azure/gpt-deployment, api_key: k, api_version: "2024-10-21"}
         """)
 
-    [problem] = runtime_problems(config)
+    skipped = skipped_by_runtime(config)
 
-    assert problem.startswith(f"{config.path}: model_list[0] (azure-gpt): litellm_params.api_base: ")
+    assert skipped["model_list[0] (azure-gpt)"].startswith("litellm_params.api_base: is required")
+    assert "AZURE_API_BASE" in skipped["model_list[0] (azure-gpt)"]
 
 
-def test_a_self_hosted_openai_compatible_deployment_needs_an_api_base(tmp_path):
+def test_a_self_hosted_openai_compatible_deployment_without_an_api_base_is_skipped(tmp_path, monkeypatch):
+    monkeypatch.delenv("HOSTED_VLLM_API_BASE", raising=False)
     config = load(tmp_path, """\
         model_list:
           - model_name: llama
             litellm_params: {model: hosted_vllm/llama-3}
         """)
 
-    [problem] = runtime_problems(config)
+    skipped = skipped_by_runtime(config)
 
-    assert "model_list[0] (llama): litellm_params.api_base" in problem
+    assert "litellm_params.api_base" in skipped["model_list[0] (llama)"]
+    assert "HOSTED_VLLM_API_BASE" in skipped["model_list[0] (llama)"]
 
 
 def test_an_openai_deployment_without_api_base_uses_the_default_and_starts(tmp_path):
@@ -109,8 +97,8 @@ def test_an_openai_deployment_without_api_base_uses_the_default_and_starts(tmp_p
 
 
 def test_the_same_config_gives_the_same_deployment_ids_on_every_load(tmp_path):
-    first = build_table(load(tmp_path, TWO_GROUPS), KNOWN_PROVIDERS)
-    second = build_table(load(tmp_path, TWO_GROUPS, name="copy.yaml"), KNOWN_PROVIDERS)
+    first = table_of(load(tmp_path, TWO_GROUPS))
+    second = table_of(load(tmp_path, TWO_GROUPS, name="copy.yaml"))
 
     first_ids = [d.id for group in first.groups.values() for d in group]
     assert first_ids == [d.id for group in second.groups.values() for d in group]
@@ -118,24 +106,22 @@ def test_the_same_config_gives_the_same_deployment_ids_on_every_load(tmp_path):
 
 
 def test_quoting_the_api_version_does_not_change_the_deployment_id(tmp_path):
-    unquoted = build_table(load(tmp_path, TWO_GROUPS), KNOWN_PROVIDERS)
-    quoted = build_table(load(tmp_path, TWO_GROUPS.replace("2024-10-21", '"2024-10-21"'), name="q.yaml"),
-                         KNOWN_PROVIDERS)
+    unquoted = table_of(load(tmp_path, TWO_GROUPS))
+    quoted = table_of(load(tmp_path, TWO_GROUPS.replace("2024-10-21", '"2024-10-21"'), name="q.yaml"))
 
     assert unquoted.groups["azure-gpt"][0].id == quoted.groups["azure-gpt"][0].id
 
 
 def test_a_change_to_a_deployments_parameters_changes_its_id(tmp_path):
-    before = build_table(load(tmp_path, TWO_GROUPS), KNOWN_PROVIDERS)
-    after = build_table(load(tmp_path, TWO_GROUPS.replace("second.example.com", "third.example.com"), name="b.yaml"),
-                        KNOWN_PROVIDERS)
+    before = table_of(load(tmp_path, TWO_GROUPS))
+    after = table_of(load(tmp_path, TWO_GROUPS.replace("second.example.com", "third.example.com"), name="b.yaml"))
 
     assert before.groups["gpt-4.1"][0].id == after.groups["gpt-4.1"][0].id
     assert before.groups["gpt-4.1"][1].id != after.groups["gpt-4.1"][1].id
 
 
 def test_model_info_id_is_the_deployment_id(tmp_path):
-    table = build_table(load(tmp_path, """\
+    table = table_of(load(tmp_path, """\
         model_list:
           - model_name: g
             litellm_params: {model: openai/x}
@@ -143,12 +129,12 @@ def test_model_info_id_is_the_deployment_id(tmp_path):
           - model_name: g
             litellm_params: {model: openai/y}
             model_info: {id: 7}
-        """), KNOWN_PROVIDERS)
+        """))
 
     assert [d.id for d in table.groups["g"]] == ["dep-eu-1", "7"]
 
 
-def test_a_duplicate_deployment_id_is_rejected_naming_both_entries(tmp_path):
+def test_a_duplicate_deployment_id_skips_the_second_entry_naming_the_first(tmp_path):
     config = load(tmp_path, """\
         model_list:
           - model_name: a
@@ -159,14 +145,16 @@ def test_a_duplicate_deployment_id_is_rejected_naming_both_entries(tmp_path):
             model_info: {id: same}
         """)
 
-    [problem] = table_problems(config)
+    table = table_of(config)
 
-    assert problem.startswith(f"{config.path}: model_list[1] (b): model_info.id: 'same'")
-    assert "model_list[0] (a)" in problem
+    assert list(table.groups) == ["a"]
+    [skipped] = table.skipped
+    assert skipped.entry == "model_list[1] (b)"
+    assert skipped.reason.startswith("model_info.id: 'same' is already used by model_list[0] (a)")
 
 
 def test_groups_and_their_deployments_keep_the_order_of_the_file(tmp_path):
-    table = build_table(load(tmp_path, """\
+    table = table_of(load(tmp_path, """\
         model_list:
           - model_name: zeta
             litellm_params: {model: openai/z1}
@@ -178,7 +166,7 @@ def test_groups_and_their_deployments_keep_the_order_of_the_file(tmp_path):
             litellm_params: {model: mock/m}
           - model_name: zeta
             litellm_params: {model: openai/z3}
-        """), KNOWN_PROVIDERS)
+        """))
 
     assert list(table.groups) == ["zeta", "alpha", "mid"]
     assert [d.entry.provider_model for d in table.groups["zeta"]] == ["z1", "z2", "z3"]
@@ -203,7 +191,7 @@ ALIASES = """\
 
 
 def test_aliases_resolve_to_their_group(tmp_path):
-    table = build_table(load(tmp_path, ALIASES), KNOWN_PROVIDERS)
+    table = table_of(load(tmp_path, ALIASES))
 
     assert table.resolve("gpt-4o") == "gpt-4o"
     assert table.resolve("gpt-4") == "gpt-4o"
@@ -213,20 +201,20 @@ def test_aliases_resolve_to_their_group(tmp_path):
 
 
 def test_a_name_that_is_neither_a_group_nor_an_alias_resolves_to_nothing(tmp_path):
-    table = build_table(load(tmp_path, ALIASES), KNOWN_PROVIDERS)
+    table = table_of(load(tmp_path, ALIASES))
 
     assert table.resolve("gpt-5") is None
     assert table.resolve("ghost") is None  # an alias whose group does not exist
 
 
 def test_visible_names_list_groups_then_aliases_but_not_hidden_or_dangling_ones(tmp_path):
-    table = build_table(load(tmp_path, ALIASES), KNOWN_PROVIDERS)
+    table = table_of(load(tmp_path, ALIASES))
 
     assert table.visible_names() == ["gpt-4o", "gpt-4o-mini", "my-gpt", "gpt-4", "shown-dict"]
 
 
 def test_a_model_alias_map_entry_may_point_at_a_router_alias(tmp_path):
-    table = build_table(load(tmp_path, """\
+    table = table_of(load(tmp_path, """\
         model_list:
           - model_name: gpt-4o
             litellm_params: {model: openai/gpt-4o}
@@ -234,7 +222,7 @@ def test_a_model_alias_map_entry_may_point_at_a_router_alias(tmp_path):
           model_group_alias: {gpt-4: gpt-4o}
         litellm_settings:
           model_alias_map: {legacy-gpt: gpt-4}
-        """), KNOWN_PROVIDERS)
+        """))
 
     assert table.resolve("legacy-gpt") == "gpt-4o"
 
@@ -255,22 +243,21 @@ def test_public_api_base_keeps_an_ipv6_address_bracketed():
     assert public_api_base("http://user:pw@[::1]:8000/v1") == "http://[::1]:8000/v1"
 
 
-def test_an_api_base_with_a_bad_port_is_a_config_error_naming_the_entry(tmp_path):
-    with pytest.raises(ConfigError) as caught:
-        load(tmp_path, """\
-            model_list:
-              - model_name: local
-                litellm_params: {model: hosted_vllm/llama, api_base: "http://llm.internal:80800/v1"}
-            """)
+def test_an_api_base_with_a_bad_port_skips_the_entry_naming_the_field(tmp_path):
+    config = load(tmp_path, """\
+        model_list:
+          - model_name: local
+            litellm_params: {model: hosted_vllm/llama, api_base: "http://llm.internal:80800/v1"}
+        """)
 
-    [problem] = caught.value.problems
+    [skipped] = config.skipped
 
-    assert "model_list[0] (local)" in problem
-    assert "api_base" in problem
+    assert skipped.entry == "model_list[0] (local)"
+    assert skipped.reason.startswith("litellm_params.api_base: ")
 
 
 def test_a_deployment_shows_its_public_api_base_and_hides_its_key(tmp_path):
-    table = build_table(load(tmp_path, TWO_GROUPS), KNOWN_PROVIDERS)
+    table = table_of(load(tmp_path, TWO_GROUPS))
 
     azure = table.groups["azure-gpt"][0]
     assert azure.provider == "azure"

@@ -1,4 +1,5 @@
-"""check_config catches routing mistakes before anything is served."""
+"""check_config reports routing mistakes before anything is served; as LiteLLM starts on
+all of them, they are warnings and the config starts (routing/validation.py)."""
 import subprocess
 import sys
 
@@ -18,33 +19,37 @@ def check(tmp_path, router_settings: dict) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("settings, expected", [
-    ({"routing_strategy": "fastest-please"}, "unknown strategy 'fastest-please'"),
+    ({"routing_strategy": "fastest-please"}, "unknown strategy 'fastest-please', simple-shuffle is used"),
     ({"fallbacks": [{"a": ["b"]}, {"b": ["c"]}, {"c": ["a"]}]}, "fallback cycle a -> b -> c -> a"),
     ({"fallbacks": [{"a": ["nowhere"]}]}, "a -> 'nowhere' is not a model group"),
     ({"context_window_fallbacks": [{"ghost": ["a"]}]}, "'ghost' is not a model group"),
     ({"default_fallbacks": ["missing"]}, "default_fallbacks: 'missing' is not a model group"),
     ({"model_group_alias": {"x": "missing"}}, "x -> 'missing' is not a model group"),
     ({"model_group_alias": {"a": "b"}}, "'a' is also a model group"),
+    ({"model_group_alias": {"a": {"model": "a", "hidden": False}}}, "'a' names its own group"),
 ])
-def test_check_config_rejects(tmp_path, settings, expected):
+def test_routing_mistakes_litellm_starts_on_are_warnings_and_the_config_starts(tmp_path, settings, expected):
     result = check(tmp_path, settings)
 
-    assert result.returncode != 0
-    assert expected in result.stderr
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if expected in line]
+    assert line.startswith("warning: ")
 
 
-def test_a_deployment_with_rpm_zero_can_never_be_reached(tmp_path):
+def test_a_deployment_with_rpm_zero_is_a_warning_that_it_can_never_be_reached(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump({"model_list": [{"model_name": "a", "litellm_params": {"model": "mock/a",
                                                                                          "rpm": 0}}]}))
     result = subprocess.run([sys.executable, "manage.py", "check_config", str(path)], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=60)
 
-    assert result.returncode != 0 and "litellm_params.rpm" in result.stderr
+    assert result.returncode == 0
+    assert "warning: " in result.stderr and "litellm_params.rpm: a limit of 0" in result.stderr
 
 
-def test_a_sound_routing_config_passes(tmp_path):
+def test_a_sound_routing_config_passes_without_warnings(tmp_path):
     result = check(tmp_path, {"routing_strategy": "least-busy", "fallbacks": [{"a": ["b"]}, {"*": ["c"]}],
                               "model_group_alias": {"alias": "a"}})
 
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""

@@ -40,8 +40,11 @@ class Command(BaseCommand):
         os.environ["CONFIG_FILE_PATH"] = str(path)
         settings.CONFIG_FILE_PATH = str(path)
         runtime.install(loaded)
-        for warning in loaded.config.warnings:
-            logger.warning(warning)
+        for level, line in loaded.config.report():
+            logger.log(level, line)
+        if loaded.config.not_enforced:
+            logger.error("%d setting(s) of the config restrict access, spend or content and are NOT ENFORCED "
+                         "(listed above): the gateway serves without them", len(loaded.config.not_enforced))
         if not loaded.is_auth_enabled:
             logger.warning("No master key (LITELLM_MASTER_KEY or general_settings.master_key): every request "
                            "is accepted without a key. Set one before exposing the gateway.")

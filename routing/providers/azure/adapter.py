@@ -22,12 +22,11 @@ from routing.providers.openai.adapter import OpenAIAdapter
 
 class AzureAdapter(OpenAIAdapter):
     name = "azure"
-    default_api_base = None
 
     def config_problems(self, deployment: Deployment) -> list[str]:
         if not deployment.entry.api_base:
             return ["litellm_params.api_base: is required for azure/ deployments "
-                    "(https://<resource>.openai.azure.com)"]
+                    "(https://<resource>.openai.azure.com), or set AZURE_API_BASE"]
         return []
 
     def url(self, call: ProxyCall, deployment: Deployment) -> str:

@@ -1,4 +1,5 @@
-"""OpenAI, and any server that speaks its API at an `api_base` (vLLM, Ollama, LM Studio...)."""
+"""OpenAI, and every provider or server that speaks its API at a base URL
+(Groq, OpenRouter, Mistral, vLLM, Ollama, LM Studio...)."""
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +7,7 @@ import asyncio
 import httpx
 import orjson
 
+from gateway.config.providers import OPENAI_COMPATIBLE
 from gateway.types import CallType, ProviderReply, ProviderStream, ProxyCall
 from routing.deployments import Deployment
 from routing.providers import base
@@ -13,16 +15,21 @@ from routing.providers.responses.defaults import responses_defaults
 
 
 class OpenAIAdapter:
+    """Every provider that speaks OpenAI's API: the loader gave each deployment
+    its base URL (the provider's default, a variable or api_base) and key."""
+
     name = "openai"
-    default_api_base: str | None = "https://api.openai.com/v1"
 
     def config_problems(self, deployment: Deployment) -> list[str]:
-        if not (deployment.entry.api_base or self.default_api_base):
-            return ["litellm_params.api_base: is required for this provider"]
+        if not deployment.entry.api_base:
+            names = " or ".join(OPENAI_COMPATIBLE[deployment.provider].base_env) \
+                if deployment.provider in OPENAI_COMPATIBLE else ""
+            return [f"litellm_params.api_base: is required for {deployment.provider}/ deployments"
+                    + (f" (or set {names})" if names else "")]
         return []
 
     def url(self, call: ProxyCall, deployment: Deployment) -> str:
-        api_base = call.client_credentials.get("api_base") or deployment.entry.api_base or self.default_api_base
+        api_base = call.client_credentials.get("api_base") or deployment.entry.api_base
         return f"{str(api_base).rstrip('/')}/{call.call_type.value}"
 
     def headers(self, call: ProxyCall, deployment: Deployment) -> dict[str, str]:
