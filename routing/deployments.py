@@ -222,7 +222,7 @@ def build_table(config: GatewayConfig, check: ServingCheck) -> DeploymentTable:
     for alias, target in config.router_settings.model_group_alias.items():
         if isinstance(target, dict):
             aliases[str(alias)] = str(target.get("model"))
-            if target.get("hidden"):
+            if str(target.get("hidden")).lower() in ("true", "yes", "1"):  # YAML true, or "true" from the environment
                 hidden.add(str(alias))
         else:
             aliases[str(alias)] = str(target)

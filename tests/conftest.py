@@ -3,6 +3,7 @@ config that points at it, driven over HTTP by the official openai SDK."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import httpx
 import openai
@@ -100,7 +101,7 @@ def start_gateway(tmp_path):
     """Start gateways of a test's own; each is stopped when the test ends."""
     started: list[GatewayProcess] = []
 
-    def start(config: dict, **options) -> GatewayProcess:
+    def start(config: dict | Path, **options) -> GatewayProcess:
         name = f"gateway{len(started)}"
         process = GatewayProcess(config, tmp_path, name=name, master_key=MASTER_KEY, **options).start()
         started.append(process)

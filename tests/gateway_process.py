@@ -25,11 +25,12 @@ def free_port() -> int:
 
 
 class GatewayProcess:
-    def __init__(self, config: dict | None, config_dir: Path, *, master_key: str | None = "sk-test-master",
+    def __init__(self, config: dict | Path | None, config_dir: Path, *, master_key: str | None = "sk-test-master",
                  env: dict[str, str] | None = None, workers: int = 1, name: str = "gateway") -> None:
-        # config None: no --config flag, so serve falls back to its shipped default.
-        self.config_path: Path | None = None
-        if config is not None:
+        # config None: no --config flag, so serve falls back to its shipped default;
+        # a Path: that file, served as it is.
+        self.config_path: Path | None = config if isinstance(config, Path) else None
+        if isinstance(config, dict):
             self.config_path = config_dir / f"{name}-config.yaml"
             self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.log_path = config_dir / f"{name}.log"

@@ -255,7 +255,7 @@ def _unacted_params(entry: ModelEntry) -> list[tuple[str, support.Setting]]:
             found.append((f"litellm_params.{key}", setting))
     for key, value in entry.model_info.items():
         setting = support.MODEL_INFO.get(key)
-        if setting is not None and setting.asks(value):
+        if setting is not None and setting.support is not support.Support.ACTED and setting.asks(value):
             found.append((f"model_info.{key}", setting))
     return found
 

@@ -385,8 +385,17 @@ REQUEST_DEFAULTS = frozenset({"temperature", "max_tokens", "max_completion_token
                               "frequency_penalty", "presence_penalty", "stop", "response_format",
                               "reasoning_effort", "parallel_tool_calls", "n", "logit_bias", "service_tier",
                               "verbosity", "modalities"})
-# model_info is free-form (descriptions, UI hints); these keys change who may call a model.
+# model_info is free-form (descriptions, UI hints shown by /model/info); these keys
+# change what the gateway does or who may call a model.
 MODEL_INFO: dict[str, Setting] = {
+    "id": acted(),
+    "mode": acted(),
+    "base_model": acted(),
+    "supported_endpoints": acted(),
+    "input_cost_per_token": acted(),
+    "output_cost_per_token": acted(),
+    "cache_read_input_token_cost": acted(),
+    "cache_creation_input_token_cost": acted(),
     "team_id": not_enforced("team-only models are open to every key allowed the group"),
     "access_windows": not_enforced("access windows are not applied"),
     "blocked": not_enforced("the model is not blocked"),

@@ -555,3 +555,51 @@ def test_responses_ttl_is_seconds_or_a_duration(tmp_path, value, accepted):
     else:
         assert "responses_ttl" not in config.general_settings.extra
         assert any("general_settings: responses_ttl" in warning for warning in config.warnings)
+
+
+def test_included_files_add_their_models_and_settings(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "extra.yaml").write_text(textwrap.dedent("""\
+        model_list:
+          - model_name: extra
+            litellm_params: {model: mock/extra}
+        router_settings:
+          num_retries: 5
+        """), encoding="utf-8")
+    path = write_config(tmp_path, """\
+        include: [models/extra.yaml]
+        model_list:
+          - model_name: main
+            litellm_params: {model: mock/main}
+        """)
+
+    config = load_config(path)
+
+    assert [entry.model_name for entry in config.model_list] == ["main", "extra"]
+    assert config.router_settings.num_retries == 5
+
+
+def test_a_missing_included_file_names_it(tmp_path):
+    path = write_config(tmp_path, "include: [nowhere.yaml]\n")
+
+    [problem] = problems_of(path)
+
+    assert str(tmp_path / "nowhere.yaml") in problem and "cannot read" in problem
+
+
+def test_a_credential_named_by_a_deployment_must_exist(tmp_path):
+    config = load_config(write_config(tmp_path, """\
+        credential_list:
+          - credential_name: azure-eu
+            credential_values: {api_base: "https://eu.openai.azure.com", api_key: sk-eu}
+        model_list:
+          - model_name: eu
+            litellm_params: {model: azure/gpt-4o, litellm_credential_name: azure-eu}
+          - model_name: us
+            litellm_params: {model: azure/gpt-4o, litellm_credential_name: azure-us}
+        """))
+
+    [eu] = config.model_list
+    assert (eu.api_base, eu.api_key) == ("https://eu.openai.azure.com", "sk-eu")
+    [skipped] = config.skipped
+    assert skipped.reason == "litellm_params.litellm_credential_name: no credential 'azure-us' in credential_list"

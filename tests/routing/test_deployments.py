@@ -184,6 +184,7 @@ ALIASES = """\
         gpt-4: gpt-4o
         internal-only: {model: gpt-4o-mini, hidden: true}
         shown-dict: {model: gpt-4o-mini}
+        shown-false: {model: gpt-4o, hidden: false}
         ghost: no-such-group
     litellm_settings:
       model_alias_map: {my-gpt: gpt-4o}
@@ -210,7 +211,7 @@ def test_a_name_that_is_neither_a_group_nor_an_alias_resolves_to_nothing(tmp_pat
 def test_visible_names_list_groups_then_aliases_but_not_hidden_or_dangling_ones(tmp_path):
     table = table_of(load(tmp_path, ALIASES))
 
-    assert table.visible_names() == ["gpt-4o", "gpt-4o-mini", "my-gpt", "gpt-4", "shown-dict"]
+    assert table.visible_names() == ["gpt-4o", "gpt-4o-mini", "my-gpt", "gpt-4", "shown-dict", "shown-false"]
 
 
 def test_a_model_alias_map_entry_may_point_at_a_router_alias(tmp_path):

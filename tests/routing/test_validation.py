@@ -6,6 +6,9 @@ import sys
 import pytest
 import yaml
 
+from gateway.config.loader import load_config
+from gateway.proxy.runtime import build_runtime
+from routing.strategies import STRATEGIES
 from tests.gateway_process import REPO_ROOT
 
 GROUPS = [{"model_name": name, "litellm_params": {"model": f"mock/{name}"}} for name in ("a", "b", "c")]
@@ -53,3 +56,12 @@ def test_a_sound_routing_config_passes_without_warnings(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_an_unknown_strategy_routes_with_simple_shuffle(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"model_list": GROUPS, "router_settings": {"routing_strategy": "fastest-please"}}))
+
+    runtime = build_runtime(load_config(path))
+
+    assert runtime.router.strategy is STRATEGIES["simple-shuffle"]
