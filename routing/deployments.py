@@ -125,6 +125,8 @@ class DeploymentTable:
         if made is not None:
             self._made.move_to_end(name)
             return made
+        if "*" in name:  # a pattern as /v1/models lists it is not a model name
+            return ()
         for route in self.wildcards:
             match = route.regex.fullmatch(name)
             if match is None:
@@ -149,13 +151,14 @@ class DeploymentTable:
         for part in parts:
             model = model.replace("*", part, 1)
         params = {**entry.params, "model": model}
-        if not entry.provider and not (params.get("api_base") or params.get("base_url")):
-            # The catch-all sends each name to the provider it names. A key the
-            # entry sets is OpenAI's (LiteLLM reads a bare "*" as OpenAI): it must
-            # never travel to another provider's host.
-            inferred = _provider_of(model, params)
-            if inferred != "openai":
-                params.pop("api_key", None)
+        headers = entry.headers
+        if not entry.provider and not (params.get("api_base") or params.get("base_url")) \
+                and _provider_of(model, params) != "openai":
+            # The catch-all sends each name to the provider it names. A key (or
+            # header) the entry sets is OpenAI's, as LiteLLM reads a bare "*" as
+            # OpenAI: it must never travel to another provider's host.
+            params.pop("api_key", None)
+            headers = {}
         try:
             target = providers.target(model, params, self.provider_environ)
         except providers.UnknownProvider:
@@ -164,7 +167,7 @@ class DeploymentTable:
             return None
         concrete = dataclasses.replace(entry, model_name=name, model=model, provider=target.provider,
                                        provider_model=target.provider_model, api_base=target.api_base,
-                                       api_key=target.api_key, params=params)
+                                       api_key=target.api_key, headers=headers, params=params)
         identity = hashlib.sha256(f"{template.id}\0{name}".encode()).hexdigest()[:16]
         deployment = Deployment(id=identity, model_name=name, entry=concrete,
                                 public_api_base=public_api_base(concrete.api_base))
