@@ -9,10 +9,10 @@ non-public address (the gateway would become a way into its own network: Redis,
 the database, cloud metadata), unless listed in `user_url_allowed_hosts`, as
 LiteLLM's `user_url_validation` does.
 
-Known limit: the name is resolved here and again when the provider call
-connects, so a DNS server that answers differently the second time (DNS
-rebinding) is not caught; listing hosts in `user_url_allowed_hosts` and
-turning `user_url_validation` on is no defence against that either.
+Known limit: the name is resolved here, and again by the HTTP client when the
+call connects; a DNS name made to answer with a public address the first time
+and an internal one the second (DNS rebinding) gets through. Addresses written
+as IPs, and names whose DNS the attacker does not control, are fully covered.
 """
 from __future__ import annotations
 
