@@ -1,9 +1,12 @@
 """When a failing deployment stops getting traffic, and for how long.
 
 Any 429, 401/403 or 404 from a provider cools the deployment down at once;
-timeouts and 5xx do once they exceed `allowed_fails` within a minute. Unlike
-LiteLLM, a group with a single deployment cools down the same way, so its
-fallbacks take over at once instead of every request paying all its retries.
+timeouts and 5xx do once they exceed `allowed_fails` within a minute.
+
+As in LiteLLM, the only deployment of a group is never cooled down: there is
+nothing to move its traffic to, so a cooldown would only turn the provider's
+own error into "No deployments available" for everyone, and keep answering so
+after the provider has recovered.
 """
 from __future__ import annotations
 
@@ -17,9 +20,9 @@ from routing.policy import RouterPolicy
 logger = logging.getLogger("routing.cooldowns")
 
 
-async def after_failure(deployment: Deployment, failure: Failure, policy: RouterPolicy) -> bool:
+async def after_failure(deployment: Deployment, failure: Failure, policy: RouterPolicy, *, group_size: int) -> bool:
     """Count the failure; return True if the deployment is now cooling down."""
-    if policy.is_cooldown_disabled or policy.cooldown_seconds <= 0:
+    if policy.is_cooldown_disabled or policy.cooldown_seconds <= 0 or group_size < 2:
         return False
     if failure.cools_down_at_once:
         is_cooling = True

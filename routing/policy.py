@@ -67,15 +67,23 @@ class RouterPolicy:
         )
 
     def retries_for(self, group: str, failure: Failure, requested: int | None) -> int:
-        """How many retries a failure of this kind gets in this group."""
+        """How many retries a failure of this kind gets in this group. A client
+        may ask for fewer than num_retries, never for more: each retry may add
+        seconds of backoff and another call to a provider."""
         name = f"{failure.value}Retries"
         for policy in (self.group_retry_policy.get(group) or {}, self.retry_policy):
             if name in policy:
                 return int(policy[name])
-        return self.num_retries if requested is None else requested
+        return self.num_retries if requested is None else min(requested, self.num_retries)
 
     def allowed_fails_for(self, failure: Failure) -> int:
         return int(self.allowed_fails_policy.get(f"{failure.value}AllowedFails", self.allowed_fails))
+
+    def fallback_lists(self, group: str) -> tuple[tuple[str, ...], ...]:
+        """Every list `fallback_groups` may return for this group, whatever the failure."""
+        general = self.fallbacks.get(group) or self.fallbacks.get("*") or self.default_fallbacks
+        lists = (self.context_window_fallbacks.get(group), self.content_policy_fallbacks.get(group), general)
+        return tuple(names for names in lists if names)
 
     def fallback_groups(self, group: str, failure: Failure) -> tuple[str, ...]:
         if failure is Failure.CONTEXT_WINDOW and group in self.context_window_fallbacks:

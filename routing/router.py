@@ -6,14 +6,21 @@ tier) with the configured strategy; on a retryable failure try again, on
 another deployment when there is one; when the group's retries are spent, go
 to its fallback groups. A stream is retried only until its first chunk has
 arrived: after that the client would see two answers.
+
+Deployment health (cooldowns, failure counts, usage counters) only follows
+traffic the deployment itself answered: a mock_response, a call with the
+client's own credentials, or a timeout the client set shorter than the
+deployment's own says nothing about the deployment, and must not let one
+client take a group away from everyone.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 import httpx
@@ -46,6 +53,7 @@ class NoDeploymentAvailable(RateLimited):
 class Timeouts:
     total: float
     first_chunk: float
+    is_clients: bool = False  # the client's own timeout, shorter than the deployment's: not its fault if it expires
 
 
 @dataclass(slots=True)
@@ -67,8 +75,12 @@ class Router:
         self.rng = rng or random.Random()
 
     async def send(self, call: ProxyCall, group: str, *, num_retries: int | None = None,
-                   fallbacks: tuple[str, ...] | None = None) -> ProxyReply:
-        """Serve `call` from `group`, then from its fallback groups if it fails."""
+                   fallbacks: tuple[str, ...] | None = None, reachable: Collection[str] | None = None,
+                   on_fallback: Callable[[str], Awaitable[None]] | None = None) -> ProxyReply:
+        """Serve `call` from `group`, then from its fallback groups if it fails:
+        `fallbacks` (the client's) or the configured ones, only those in
+        `reachable` when given (see reachable_fallbacks). `on_fallback(group)`
+        runs before a fallback group is tried; an error it raises skips that group."""
         attempts = Attempts()
         tried_groups = [group]
         try:
@@ -79,15 +91,37 @@ class Router:
         while queue and attempts.fallbacks < self.policy.max_fallbacks:
             fallback = queue.pop(0)
             resolved = self.table.resolve(fallback)
-            if resolved is None or resolved in tried_groups:
+            if resolved is None or resolved in tried_groups or (reachable is not None and resolved not in reachable):
                 continue
             tried_groups.append(resolved)
             attempts.fallbacks += 1
             try:
+                if on_fallback is not None:
+                    await on_fallback(resolved)
                 return await self._send_to_group(call, resolved, num_retries, attempts)
             except GatewayError as error:
                 last_error = error
         raise last_error
+
+    def reachable_fallbacks(self, group: str, requested: tuple[str, ...] | None,
+                            may_use: Callable[[str, str], bool]) -> tuple[str, ...]:
+        """Every group a call to `group` may fall back to, whatever its failure:
+        from the client's list, or from each configured list that may apply, the
+        groups `may_use(name, group)` allows, as many as `send` would try.
+        `may_use` may also raise, to refuse the call outright."""
+        found: list[str] = []
+        lists = (requested,) if requested is not None else self.policy.fallback_lists(group)
+        for names in lists:
+            taken: list[str] = []
+            for name in names:
+                if len(taken) >= self.policy.max_fallbacks:
+                    break
+                resolved = self.table.resolve(name)
+                if resolved is None or resolved == group or resolved in taken or not may_use(name, resolved):
+                    continue
+                taken.append(resolved)
+            found += [fallback for fallback in taken if fallback not in found]
+        return tuple(found)
 
     @staticmethod
     def _kind(error: GatewayError) -> Failure:
@@ -97,13 +131,16 @@ class Router:
                              attempts: Attempts) -> ProxyReply:
         failed: set[str] = set()
         attempt = 0
+        is_deployments_traffic = _tells_about_deployments(call)
         while True:
-            deployment, snapshot, healthy_ids = await self._choose(group, failed)
+            deployment, snapshot, healthy_ids, group_size = await self._choose(group, failed)
+            timeouts = self.timeouts(call, deployment)
             try:
-                return await self._send_once(call, deployment, snapshot, attempts)
+                return await self._send_once(call, deployment, snapshot, attempts, timeouts, is_deployments_traffic)
             except ProviderError as error:
                 failure = classify(error)
-                await cooldowns.after_failure(deployment, failure, self.policy)
+                if is_deployments_traffic and not (failure is Failure.TIMEOUT and timeouts.is_clients):
+                    await cooldowns.after_failure(deployment, failure, self.policy, group_size=group_size)
                 failed.add(deployment.id)
                 retries = self.policy.retries_for(group, failure, num_retries)
                 if not failure.is_retryable or attempt >= retries:
@@ -129,7 +166,7 @@ class Router:
         base_wait = min(max(0.5 * 2 ** (attempt - 1), self.policy.retry_after), MAX_BACKOFF_SECONDS)
         return base_wait + self.rng.uniform(0, BACKOFF_JITTER_SECONDS)
 
-    async def _choose(self, group: str, failed: set[str]) -> tuple[Deployment, usage.Snapshot, set[str]]:
+    async def _choose(self, group: str, failed: set[str]) -> tuple[Deployment, usage.Snapshot, set[str], int]:
         deployments = self.table.deployments(group)
         snapshots = await usage.read_snapshots(deployments)
         now = time.time()
@@ -141,18 +178,22 @@ class Router:
         best_order = min(_order(c.deployment) for c in fresh)
         tier = [c for c in fresh if _order(c.deployment) == best_order]
         chosen = self.strategy.pick(tier, self.rng)
-        return chosen.deployment, chosen.snapshot, {c.deployment.id for c in healthy}
+        return chosen.deployment, chosen.snapshot, {c.deployment.id for c in healthy}, len(deployments)
 
     def timeouts(self, call: ProxyCall, deployment: Deployment) -> Timeouts:
-        total = call.timeout or deployment.entry.timeout or self.default_timeout
-        first_chunk = call.timeout or deployment.entry.stream_timeout or self.stream_timeout or total
-        return Timeouts(total, first_chunk)
+        """The request's `timeout`, else the deployment's, else the router's."""
+        own_total = deployment.entry.timeout or self.default_timeout
+        own_first_chunk = deployment.entry.stream_timeout or self.stream_timeout or own_total
+        if call.timeout is None:
+            return Timeouts(own_total, own_first_chunk)
+        own = own_first_chunk if call.is_stream else own_total
+        return Timeouts(call.timeout, call.timeout, is_clients=call.timeout < own)
 
     async def _send_once(self, call: ProxyCall, deployment: Deployment, snapshot: usage.Snapshot,
-                         attempts: Attempts) -> ProxyReply:
+                         attempts: Attempts, timeouts: Timeouts, is_deployments_traffic: bool) -> ProxyReply:
         adapter = adapter_for_call(call, deployment)
-        timeouts = self.timeouts(call, deployment)
-        usage.record_start(deployment)
+        if is_deployments_traffic:
+            usage.record_start(deployment)
         started = time.monotonic()
         try:
             if call.is_stream:
@@ -161,19 +202,30 @@ class Router:
             else:
                 reply = await adapter.send(call, deployment, timeouts.total)
         except BaseException:
-            usage.record_end(deployment, tokens=0, latency_ms=None, previous_latency_ms=snapshot.latency_ms)
+            if is_deployments_traffic:
+                usage.record_end(deployment, tokens=0, latency_ms=None, previous_latency_ms=snapshot.latency_ms)
             raise
         latency_ms = (time.monotonic() - started) * 1000
         common = dict(deployment_id=deployment.id, model_group=deployment.model_name,
                       api_base=deployment.public_api_base, attempted_retries=attempts.retries,
                       attempted_fallbacks=attempts.fallbacks)
         if call.is_stream:
-            chunks = _account_when_done(stream.chunks, deployment, latency_ms, snapshot.latency_ms)
-            return ProxyReply(**common, stream=ProviderStream(chunks=chunks, headers=stream.headers))
-        answer_usage = Usage.from_openai(reply.body.get("usage"))
-        usage.record_end(deployment, tokens=answer_usage.total_tokens if answer_usage else 0,
-                         latency_ms=latency_ms, previous_latency_ms=snapshot.latency_ms)
+            if is_deployments_traffic:
+                stream = dataclasses.replace(
+                    stream, chunks=_account_when_done(stream.chunks, deployment, latency_ms, snapshot.latency_ms))
+            return ProxyReply(**common, stream=stream)
+        if is_deployments_traffic:
+            answer_usage = Usage.from_openai(reply.body.get("usage"))
+            usage.record_end(deployment, tokens=answer_usage.total_tokens if answer_usage else 0,
+                             latency_ms=latency_ms, previous_latency_ms=snapshot.latency_ms)
         return ProxyReply(**common, reply=reply)
+
+
+def _tells_about_deployments(call: ProxyCall) -> bool:
+    """Whether the call's outcome and traffic are the deployment's own: not for
+    a mock_response (answered locally), nor for a call carrying the client's
+    own credentials or headers (its failures may be the client's doing)."""
+    return call.mock_response is None and not call.client_credentials
 
 
 def _has_capacity(deployment: Deployment, snapshot: usage.Snapshot) -> bool:

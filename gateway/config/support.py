@@ -191,6 +191,9 @@ LITELLM_SETTINGS: dict[str, Setting] = {
     "redact_messages_in_exceptions": acted(checks.boolean),
     "global_disable_no_log_param": acted(checks.boolean),
     "telemetry": acted(checks.boolean),
+    # Where a client-side api_base may point (gateway/proxy/client_credentials.py).
+    "user_url_validation": acted(checks.boolean),
+    "user_url_allowed_hosts": acted(checks.string_list),
     "guardrails": GUARDRAILS,
     "callbacks": CALLBACKS,
     "success_callback": CALLBACKS,
@@ -261,6 +264,9 @@ GENERAL_SETTINGS: dict[str, Setting] = {
     # the database or returned.
     "disable_master_key_return": acted(checks.boolean),
     "disable_adding_master_key_hash_to_db": acted(checks.boolean),
+    "allow_mock_response": acted(checks.boolean),  # ours: mock_response for keys that are not admins
+    "user_url_validation": acted(checks.boolean),
+    "user_url_allowed_hosts": acted(checks.string_list),
     "custom_auth": not_enforced("the custom auth function is not run: keys are checked the usual way only"),
     "allowed_routes": not_enforced(_ROUTES),
     "admin_only_routes": not_enforced(_ROUTES),
@@ -277,7 +283,6 @@ GENERAL_SETTINGS: dict[str, Setting] = {
     "ui_access_mode": not_enforced("UI access is not restricted", asks=lambda value: value not in (None, "all")),
     "health_check_details": not_enforced("/health shows details", asks=lambda value: value is False),
     "disable_reset_budget": not_enforced("budgets are reset on their schedule"),
-    "user_url_allowed_hosts": not_enforced("this host allow-list is not applied"),
     "provider_url_destination_allowed_hosts": not_enforced("this host allow-list is not applied"),
     "fail_closed_rate_limit_enforcement": not_enforced("not applied"),
     "user_header_name": not_yet("the end user comes from the body's `user`", check=checks.string),

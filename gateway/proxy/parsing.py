@@ -4,6 +4,8 @@ Every rejection is a 400 (or 401/413) that names the field at fault.
 """
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 import orjson
@@ -11,6 +13,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
 from gateway.errors import BadRequest, RequestTooLarge
+from gateway.proxy import client_credentials
 from gateway.proxy.runtime import Runtime
 from gateway.types import CallType, ProxyCall
 from keys import headers
@@ -19,9 +22,6 @@ from keys import headers
 GATEWAY_FIELDS = ("metadata", "tags", "cache", "mock_response", "fallbacks", "num_retries", "timeout",
                   "disable_fallbacks", "context_window_fallback_dict", "mock_testing_fallbacks",
                   "litellm_metadata", "proxy_server_request", "guardrails", "caching", "no-log")
-# Fields that would point the gateway at another server or credential (SSRF).
-CLIENT_CREDENTIAL_FIELDS = ("api_base", "base_url", "api_key", "api_version", "extra_headers", "headers",
-                            "azure_ad_token", "custom_llm_provider")
 MESSAGE_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
@@ -32,7 +32,7 @@ def read_api_key(request: HttpRequest, runtime: Runtime) -> str | None:
 def parse_call(request: HttpRequest, runtime: Runtime, call_type: CallType, route: str, request_id: str,
                api_key: str | None, path_model: str | None = None, started_at: float = 0.0) -> ProxyCall:
     body = read_json_body(request, runtime.max_body_bytes)
-    credentials = _take_client_credentials(body, runtime)
+    credentials = client_credentials.take(body, runtime.config.general_settings.allow_client_side_credentials)
     gateway_fields = {name: body.pop(name) for name in GATEWAY_FIELDS if name in body}
 
     model = runtime.config.general_settings.completion_model or path_model or body.get("model")
@@ -96,21 +96,6 @@ def read_json_body(request: HttpRequest, max_bytes: int) -> dict:
 def _too_large(max_bytes: int) -> RequestTooLarge:
     return RequestTooLarge(f"Request body too large: the limit is {max_bytes // (1024 * 1024)} MB "
                            "(general_settings.max_request_size_mb)")
-
-
-def _take_client_credentials(body: dict, runtime: Runtime) -> dict:
-    present = [name for name in CLIENT_CREDENTIAL_FIELDS if name in body]
-    if not present:
-        return {}
-    if not runtime.config.general_settings.allow_client_side_credentials:
-        name = present[0]
-        raise BadRequest(f"{name} is not allowed in the request: the gateway decides which provider and "
-                         "credentials serve a model. An admin can allow it with "
-                         "general_settings.allow_client_side_credentials.", param=name)
-    credentials = {name: body.pop(name) for name in present}
-    if "base_url" in credentials:
-        credentials.setdefault("api_base", credentials.pop("base_url"))
-    return credentials
 
 
 def _check_fields(body: dict, call_type: CallType) -> None:
@@ -200,14 +185,29 @@ def _stop(value: Any) -> str | None:
     return None if isinstance(value, (str, list)) else "must be a string or a list of strings"
 
 
+# Upper bounds that no real request reaches, so a budget reservation
+# (limit x n x price) stays a sane integer of nano-dollars.
+MAX_TOKENS = 2**31 - 1
+MAX_CHOICES = 128  # OpenAI's own limit for `n`
+
+
+def _count(maximum: int):
+    def check(value: Any) -> str | None:
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= maximum:
+            return None
+        return f"must be a whole number from 1 to {maximum}"
+
+    return check
+
+
 FIELD_CHECKS = {
     "stream": _boolean, "stream_options": _object, "temperature": _number, "top_p": _number,
-    "presence_penalty": _number, "frequency_penalty": _number, "max_tokens": _integer,
-    "max_completion_tokens": _integer, "n": _integer, "seed": _integer, "stop": _stop, "tools": _list,
-    "user": _string, "logit_bias": _object, "response_format": _object, "dimensions": _integer,
+    "presence_penalty": _number, "frequency_penalty": _number, "max_tokens": _count(MAX_TOKENS),
+    "max_completion_tokens": _count(MAX_TOKENS), "n": _count(MAX_CHOICES), "seed": _integer, "stop": _stop,
+    "tools": _list, "user": _string, "logit_bias": _object, "response_format": _object, "dimensions": _integer,
     "encoding_format": _string,
     # Responses API
-    "instructions": _string, "max_output_tokens": _integer, "text": _object, "reasoning": _object,
+    "instructions": _string, "max_output_tokens": _count(MAX_TOKENS), "text": _object, "reasoning": _object,
     "previous_response_id": _string, "store": _boolean, "include": _list, "background": _boolean,
 }
 
@@ -220,30 +220,58 @@ def _mock_response(value: Any) -> str | None:
     return value
 
 
+# A client may wait long, never for ever: a day is far beyond any provider call.
+MAX_CLIENT_TIMEOUT_SECONDS = 86400.0
+_WHOLE_NUMBER = re.compile(r"\+?\d{1,18}")
+
+
+def _from_body_or_header(body_value: Any, header_value: str | None, name: str, header: str) -> tuple[Any, str]:
+    """The body's value wins over the header's; the field named in errors is the one that was read."""
+    return (body_value, name) if body_value is not None else (header_value, header)
+
+
 def _timeout(body_value: Any, header_value: str | None) -> float | None:
-    value = body_value if body_value is not None else header_value
+    value, field = _from_body_or_header(body_value, header_value, "timeout", "x-litellm-timeout")
     if value is None:
         return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise BadRequest("timeout must be a number of seconds", param="timeout") from None
-    if seconds <= 0 or isinstance(value, bool):
-        raise BadRequest("timeout must be a positive number of seconds", param="timeout")
+    seconds = _finite_number(value)
+    if seconds is None or not 0 < seconds <= MAX_CLIENT_TIMEOUT_SECONDS:
+        raise BadRequest(f"{field} must be a number of seconds greater than 0 and at most "
+                         f"{MAX_CLIENT_TIMEOUT_SECONDS:g}; got {_shown(value)}", param=field)
     return seconds
 
 
+def _finite_number(value: Any) -> float | None:
+    """A finite number, or text that reads as one; None for anything else (nan, inf, true, "soon")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _num_retries(body_value: Any, header_value: str | None) -> int | None:
-    value = body_value if body_value is not None else header_value
+    """How many retries the client asks for: a whole number, 0 or more (the
+    router never grants more than the configured num_retries)."""
+    value, field = _from_body_or_header(body_value, header_value, "num_retries", "x-litellm-num-retries")
     if value is None:
         return None
-    try:
-        retries = int(value)
-    except (TypeError, ValueError):
-        raise BadRequest("num_retries must be a whole number", param="num_retries") from None
-    if retries < 0 or isinstance(value, (bool, float)):
-        raise BadRequest("num_retries must be a whole number, 0 or more", param="num_retries")
-    return retries
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise BadRequest(f"{field} must be a whole number, 0 or more; got {_shown(value)}", param=field)
 
 
 def _fallbacks(value: Any, disable: Any) -> tuple[str, ...] | None:

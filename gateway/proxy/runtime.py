@@ -12,6 +12,7 @@ from django.conf import settings
 
 from gateway.config.loader import load_config
 from gateway.config.schema import GatewayConfig
+from gateway.proxy.client_credentials import HostPolicy
 from routing.deployments import Deployment, DeploymentTable, build_table
 from routing.policy import RouterPolicy
 from routing.providers.registry import serving_problem
@@ -41,6 +42,8 @@ class Runtime:
     budget_status: int  # litellm_settings.budget_exceeded_status_code
     max_end_user_budget: Decimal | None  # litellm_settings.max_end_user_budget, for customers without their own
     responses_ttl_seconds: float = DEFAULT_RESPONSES_TTL_SECONDS  # how long stored Responses API turns are kept
+    allow_mock_response: bool = False  # general_settings.allow_mock_response: for keys that are not admins
+    client_hosts: HostPolicy = HostPolicy()  # where a client-side api_base may point
 
     @property
     def is_auth_enabled(self) -> bool:
@@ -84,7 +87,19 @@ def build_runtime(config: GatewayConfig) -> Runtime:
         budget_status=int(litellm.extra.get("budget_exceeded_status_code") or DEFAULT_BUDGET_STATUS),
         max_end_user_budget=_money(litellm.extra.get("max_end_user_budget")),
         responses_ttl_seconds=_seconds(general.extra.get("responses_ttl"), DEFAULT_RESPONSES_TTL_SECONDS),
+        allow_mock_response=general.extra.get("allow_mock_response") is True,
+        client_hosts=_client_hosts(config),
     )
+
+
+def _client_hosts(config: GatewayConfig) -> HostPolicy:
+    """LiteLLM reads user_url_validation and user_url_allowed_hosts from
+    litellm_settings, and from general_settings too: either place works here."""
+    sections = (config.litellm_settings.extra, config.general_settings.extra)
+    validation = [section.get("user_url_validation") for section in sections]
+    hosts = [host for section in sections for host in section.get("user_url_allowed_hosts") or ()]
+    return HostPolicy(is_validated=False not in validation,
+                      allowed=frozenset(host.strip().lower() for host in hosts))
 
 
 def _money(value) -> Decimal | None:

@@ -87,6 +87,22 @@ def upstream_url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
+def is_client_destination(call: ProxyCall) -> bool:
+    """Does the call go to a server the client named (client-side api_base)?
+    Then only the client's own credentials go with it: never the deployment's
+    key, headers (organization included) or extra body."""
+    return bool(call.client_credentials.get("api_base"))
+
+
+def api_key_for(call: ProxyCall, deployment: Deployment) -> str | None:
+    """The client's own key when it sent one, else the deployment's, unless the
+    client named the server (then its own key or none)."""
+    client_key = call.client_credentials.get("api_key")
+    if client_key or is_client_destination(call):
+        return client_key or None
+    return deployment.entry.api_key
+
+
 def post_request(url: str, content: bytes, headers: dict[str, str], timeout: float) -> httpx.Request:
     return httpx.Request("POST", upstream_url(url), content=content, headers=headers,
                          extensions={"timeout": httpx.Timeout(timeout).as_dict()})

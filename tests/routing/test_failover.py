@@ -1,6 +1,7 @@
 """Retries, failover, cooldowns and fallbacks, over real HTTP against the fake upstream."""
 import httpx
 import orjson
+import pytest
 
 from tests.conftest import MASTER_KEY
 from tests.routing.scenarios import chat, openai_deployment, served_by
@@ -46,7 +47,25 @@ def test_allowed_fails_then_cooldown(upstream, start_gateway):
     assert served_by(upstream).count("dep-a") == 2
 
 
-def test_a_lone_deployment_cools_down_so_its_fallback_takes_over_at_once(upstream, start_gateway):
+@pytest.mark.parametrize("status", [500, 503, 429, 401])
+def test_a_lone_deployment_is_never_cooled_down_so_the_first_call_after_it_recovers_succeeds(upstream, start_gateway,
+                                                                                             status):
+    config = {"model_list": [openai_deployment(upstream, "gpt-4.1", "only")],
+              "router_settings": {"num_retries": 0, "allowed_fails": 0, "cooldown_time": 60}}
+    gateway = start_gateway(config)
+    upstream.set_behaviour("only", kind="status", status=status, message="provider trouble")
+
+    failed = [chat(gateway, "gpt-4.1") for _ in range(3)]
+    upstream.set_behaviour("only")  # the provider recovered
+    recovered = chat(gateway, "gpt-4.1")
+
+    assert [a.status_code for a in failed] == [status] * 3
+    assert all("provider trouble" in a.json()["error"]["message"] for a in failed)
+    assert recovered.status_code == 200
+    assert served_by(upstream) == ["only"] * 4
+
+
+def test_a_lone_deployment_that_fails_is_tried_again_on_each_call_before_its_fallback(upstream, start_gateway):
     config = {"model_list": [openai_deployment(upstream, "gpt-4.1", "only"),
                              openai_deployment(upstream, "gpt-4.1-mini", "mini")],
               "router_settings": {"num_retries": 0, "allowed_fails": 0, "cooldown_time": 60,
@@ -54,10 +73,10 @@ def test_a_lone_deployment_cools_down_so_its_fallback_takes_over_at_once(upstrea
     gateway = start_gateway(config)
     upstream.set_behaviour("only", kind="status", status=503)
 
-    answers = [chat(gateway, "gpt-4.1") for _ in range(5)]
+    answers = [chat(gateway, "gpt-4.1") for _ in range(3)]
 
-    assert [a.status_code for a in answers] == [200] * 5
-    assert served_by(upstream).count("only") == 1
+    assert [a.status_code for a in answers] == [200] * 3
+    assert served_by(upstream) == ["only", "mini"] * 3
 
 
 def test_when_the_whole_group_is_down_the_fallback_group_answers(upstream, start_gateway):

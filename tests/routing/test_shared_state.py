@@ -46,7 +46,9 @@ def test_a_redis_outage_degrades_to_local_state_instead_of_failing(upstream, sta
 
 
 def test_model_info_shows_live_state_without_secrets(upstream, start_gateway):
-    config = {"model_list": [openai_deployment(upstream, "gpt-4.1", "dep-a", rpm=100, tpm=5000)],
+    # dep-a is preferred (order 1) until it cools down; a lone deployment never would.
+    config = {"model_list": [openai_deployment(upstream, "gpt-4.1", "dep-a", rpm=100, tpm=5000, order=1),
+                             openai_deployment(upstream, "gpt-4.1", "dep-b", order=2)],
               "router_settings": {"num_retries": 0, "cooldown_time": 60}}
     gateway = start_gateway(config, env={"REDIS_URL": REDIS_URL})
     chat(gateway, "gpt-4.1")
@@ -55,7 +57,8 @@ def test_model_info_shows_live_state_without_secrets(upstream, start_gateway):
 
     answer = httpx.get(f"{gateway.url}/v1/model/info", headers={"Authorization": f"Bearer {MASTER_KEY}"})
 
-    [row] = answer.json()["data"]
+    row, other = answer.json()["data"]
+    assert other["model_info"]["is_cooling_down"] is False
     assert row["model_name"] == "gpt-4.1"
     assert row["model_info"]["rpm"] == 100 and row["model_info"]["rpm_used"] == 2
     assert row["model_info"]["tpm_used"] == 6

@@ -17,6 +17,7 @@ from django.conf import settings
 
 from gateway.types import CallType, ProxyCall
 from routing.deployments import Deployment
+from routing.providers import base
 from routing.providers.openai.adapter import OpenAIAdapter
 
 
@@ -40,8 +41,10 @@ class AzureAdapter(OpenAIAdapter):
         return f"{api_base}/openai/deployments/{name}/{call.call_type.value}?api-version={quote(version, safe='')}"
 
     def headers(self, call: ProxyCall, deployment: Deployment) -> dict[str, str]:
-        headers = {"content-type": "application/json", **deployment.entry.headers}
-        api_key = call.client_credentials.get("api_key") or deployment.entry.api_key
+        headers = {"content-type": "application/json"}
+        if not base.is_client_destination(call):
+            headers.update(deployment.entry.headers)
+        api_key = base.api_key_for(call, deployment)
         if api_key:
             headers["api-key"] = api_key
         headers.update(call.client_credentials.get("extra_headers") or {})

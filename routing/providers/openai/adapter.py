@@ -33,19 +33,21 @@ class OpenAIAdapter:
         return f"{str(api_base).rstrip('/')}/{call.call_type.value}"
 
     def headers(self, call: ProxyCall, deployment: Deployment) -> dict[str, str]:
-        headers = {"content-type": "application/json", **deployment.entry.headers}
-        api_key = call.client_credentials.get("api_key") or deployment.entry.api_key
+        headers = {"content-type": "application/json"}
+        if not base.is_client_destination(call):
+            headers.update(deployment.entry.headers)
+        api_key = base.api_key_for(call, deployment)
         if api_key:
             headers["authorization"] = f"Bearer {api_key}"
         headers.update(call.client_credentials.get("extra_headers") or {})
         return headers
 
     def payload(self, call: ProxyCall, deployment: Deployment) -> bytes:
+        defaults = {} if base.is_client_destination(call) else deployment.entry.request_defaults
         if call.call_type is CallType.RESPONSES:
             # Responses streams report usage in their final event: nothing to ask for.
-            defaults = responses_defaults(deployment.entry.request_defaults)
-            return orjson.dumps({**defaults, **call.body, "model": deployment.entry.provider_model})
-        body = {**deployment.entry.request_defaults, **call.body, "model": deployment.entry.provider_model}
+            return orjson.dumps({**responses_defaults(defaults), **call.body, "model": deployment.entry.provider_model})
+        body = {**defaults, **call.body, "model": deployment.entry.provider_model}
         if call.is_stream:
             # Always ask for the usage chunk so the gateway can bill streams;
             # the stream renderer hides it from clients that did not ask.
