@@ -249,3 +249,37 @@ def test_a_proxy_admin_viewer_still_reads(http):
     assert "keys" in ok(call(http, "/key/list", key=viewer["key"]))
     assert ok(call(http, "/budget/info", {"budgets": [ok(call(http, "/budget/new", {}))["budget_id"]]},
                    key=viewer["key"]))
+
+
+def test_an_internal_user_changes_nothing_of_another_user(http):
+    me, other = user_key(http), user_key(http)
+    team = team_with_admin(http, other)
+    theirs = ok(call(http, "/key/generate", {"user_id": other["user_id"], "team_id": team["team_id"]}))
+    writes = [
+        ("/key/generate", {"user_id": other["user_id"]}),
+        ("/key/generate", {"user_id": other["user_id"], "team_id": team["team_id"]}),
+        ("/key/update", {"key": theirs["token"], "user_id": me["user_id"]}),
+        ("/key/update", {"key": theirs["token"], "max_budget": 1000}),
+        ("/key/regenerate", {"key": theirs["token"]}),
+        (f"/key/{theirs['token']}/regenerate", {"user_id": me["user_id"]}),
+        ("/key/block", {"key": theirs["token"]}),
+        ("/key/delete", {"keys": [theirs["token"]]}),
+        ("/user/update", {"user_id": other["user_id"], "max_budget": 0}),
+        ("/user/update", {"user_id": me["user_id"], "user_role": "proxy_admin"}),
+        ("/user/delete", {"user_ids": [other["user_id"]]}),
+        ("/team/member_add", {"team_id": team["team_id"], "member": {"user_id": me["user_id"], "role": "admin"}}),
+        ("/team/member_delete", {"team_id": team["team_id"], "user_id": other["user_id"]}),
+        ("/team/update", {"team_id": team["team_id"], "models": []}),
+        ("/customer/new", {"user_id": unique("customer")}),
+        ("/budget/new", {}),
+    ]
+
+    for path, body in writes:
+        answer = call(http, path, body, key=me["key"])
+        assert answer.status_code in (401, 403), (path, answer.text)
+
+    assert chat(http, theirs["key"]).status_code == 200
+    info = ok(call(http, f"/key/info?key={theirs['token']}"))["info"]
+    assert info["user_id"] == other["user_id"] and info["max_budget"] is None
+    assert ok(call(http, f"/team/info?team_id={team['team_id']}"))["team_info"]["admins"] == [other["user_id"]]
+    assert ok(call(http, f"/user/info?user_id={me['user_id']}"))["user_info"]["user_role"] == "internal_user"
