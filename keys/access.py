@@ -83,6 +83,23 @@ def _allows(models, names: tuple[str, ...]) -> bool:
     return False
 
 
+def models_outside(allowed, models) -> list[str]:
+    """The entries of a key's `models` that its team's `allowed` models do not
+    cover, checked when a key is made or changed: a model group is covered when
+    the team allows it; an access group when the team lists it, or allows every
+    model group in it (never for a wildcard one, which may grow)."""
+    if not allowed or ALL_PROXY_MODELS in allowed:
+        return []
+    outside = []
+    for name in models:
+        if name in (ALL_PROXY_MODELS, ALL_TEAM_MODELS) or _allows(allowed, (name,)):
+            continue
+        group = _access_groups.get(name)
+        if group is None or group.patterns or not all(_allows(allowed, (member,)) for member in group.names):
+            outside.append(name)
+    return outside
+
+
 def _key_allows(context: KeyContext, names: tuple[str, ...]) -> bool:
     if ALL_TEAM_MODELS in context.models and _allows(context.team_models, names):
         return True

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gateway.errors import BadRequest
+from keys.access import models_outside
 from keys.audit import audit_record
 from keys.durations import Duration, next_reset
 from keys.models import Budget, Team, VirtualKey
@@ -18,7 +19,6 @@ KEY_FIELDS = ("key_alias", "models", "aliases", "max_budget", "soft_budget", "bu
               "tpm_limit", "max_parallel_requests", "model_max_budget", "model_rpm_limit", "model_tpm_limit",
               "metadata", "tags", "permissions", "allowed_cache_controls", "allowed_routes", "key_type", "blocked",
               "user_id", "spend")
-SPECIAL_MODELS = ("all-team-models", "all-proxy-models")
 
 
 def hash_key(raw_key: str) -> str:
@@ -40,7 +40,7 @@ def _check_within_team(key: VirtualKey) -> None:
     if team is None:
         return
     if team.models and key.models:
-        outside = [m for m in key.models if m not in team.models and m not in SPECIAL_MODELS]
+        outside = models_outside(team.models, key.models)
         if outside:
             raise BadRequest(f"models: {', '.join(outside)} not allowed for team {team.team_id}; the team may use "
                              f"{', '.join(team.models)}", param="models")
