@@ -1,5 +1,6 @@
 """DRF authentication for the management API (/key, /team, /user, /budget,
-/customer): the same key headers as the proxy; request.user becomes an Actor."""
+/customer, /spend): the same key headers as the proxy; request.user becomes an
+Actor, whose rights come from the key's user's role (one query per call)."""
 from __future__ import annotations
 
 import hashlib
@@ -11,6 +12,7 @@ from gateway.proxy import runtime as runtime_module
 from keys import selectors
 from keys.auth import check_usable, is_master_key, mask
 from keys.headers import read_api_key
+from keys.routes import check_route
 from keys.models import User
 from keys.services.common import MASTER, Actor
 
@@ -32,10 +34,11 @@ class GatewayKeyAuthentication(BaseAuthentication):
                                        f"{mask(raw_key)}, Key not found in the database.",
                                        error_type="token_not_found_in_db")
         check_usable(context)
+        check_route(context.allowed_routes, request._request.path)
         role = User.objects.filter(user_id=context.user_id).values_list("user_role", flat=True).first() \
             if context.user_id else None
         actor = Actor(name=context.user_id or context.key_name, is_admin=role == "proxy_admin",
-                      user_id=context.user_id, token=context.token)
+                      user_id=context.user_id, token=context.token, role=role)
         return actor, context
 
     def authenticate_header(self, request) -> str:

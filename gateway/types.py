@@ -78,6 +78,7 @@ class KeyContext:
     team_alias: str | None = None
     models: tuple[str, ...] = ()
     team_models: tuple[str, ...] = ()
+    user_models: tuple[str, ...] = ()  # the models of the key's user (/user/new); () = no limit of the user's
     aliases: dict = field(default_factory=dict)
     expires_at: float | None = None  # epoch seconds
     is_blocked: bool = False
@@ -87,7 +88,7 @@ class KeyContext:
     user_limits: Limits = field(default_factory=Limits)
     model_rpm_limit: dict = field(default_factory=dict)
     model_tpm_limit: dict = field(default_factory=dict)
-    allowed_routes: tuple[str, ...] = ()
+    allowed_routes: tuple[str, ...] = ()  # routes the key may call (keys/routes.py); () = every route
     metadata: dict = field(default_factory=dict)
     tags: tuple[str, ...] = ()
 

@@ -2,7 +2,7 @@
 
 The master key is compared in constant time; a virtual key is looked up by its
 hash in the key cache (no database query after warm-up) and must exist, not be
-blocked (nor its team), and not be expired.
+blocked (nor its team), not be expired, and be allowed the route it calls.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from gateway.errors import AuthenticationFailed
 from gateway.types import KeyContext
 from keys import cache
+from keys.routes import check_route
 
 ADMIN = KeyContext(is_admin=True, key_name="master_key")
 # No master key configured: auth is off (LiteLLM's behaviour); serve warns loudly.
@@ -29,7 +30,8 @@ def is_master_key(api_key: str, master_key: str) -> bool:
     return bool(master_key) and hmac.compare_digest(api_key.encode(), master_key.encode())
 
 
-async def authenticate(api_key: str | None, master_key: str) -> KeyContext:
+async def authenticate(api_key: str | None, master_key: str, route: str | None = None) -> KeyContext:
+    """The caller's context; `route` (the request path) is checked against the key's allowed_routes."""
     if not master_key:
         return OPEN
     if not api_key:
@@ -49,6 +51,8 @@ async def authenticate(api_key: str | None, master_key: str) -> KeyContext:
             error_type="token_not_found_in_db",
         )
     check_usable(context)
+    if route is not None and context.allowed_routes:
+        check_route(context.allowed_routes, route)
     return context
 
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo)\s*$")
+SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": 31 * 86400}
+# Longer durations cannot be added to a date (year 9999) and mean nothing for a budget or a key.
+MAX_SECONDS = 100 * 366 * 86400
 
 
 class InvalidDuration(ValueError):
@@ -21,18 +24,20 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        match = DURATION.match(str(text))
+        match = DURATION.match(str(text)[:64])
         if not match or int(match.group(1)) <= 0:
-            raise InvalidDuration(f"{text!r} is not a duration: use a whole number and s, m, h, d, w or mo "
-                                  "(e.g. 30s, 30m, 1h, 1d, 7d, 30d, 1mo)")
-        return cls(int(match.group(1)), match.group(2))
+            raise InvalidDuration(f"{str(text)[:64]!r} is not a duration: use a whole number and s, m, h, d, w or "
+                                  "mo (e.g. 30s, 30m, 1h, 1d, 7d, 30d, 1mo)")
+        amount, unit = int(match.group(1)), match.group(2)
+        if amount * SECONDS_PER_UNIT[unit] > MAX_SECONDS:
+            raise InvalidDuration(f"{text!r} is too long: at most 100 years (36600d)")
+        return cls(amount, unit)
 
     def after(self, moment: dt.datetime) -> dt.datetime:
         """`moment` plus the duration, without snapping (key expiry)."""
         if self.unit == "mo":
             return _add_months(moment, self.amount)
-        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[self.unit]
-        return moment + dt.timedelta(seconds=self.amount * seconds)
+        return moment + dt.timedelta(seconds=self.amount * SECONDS_PER_UNIT[self.unit])
 
 
 def _add_months(moment: dt.datetime, months: int) -> dt.datetime:

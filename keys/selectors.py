@@ -53,6 +53,7 @@ def key_context(token: str) -> KeyContext | None:
         team_alias=team.team_alias if team else None,
         models=tuple(key.models or ()),
         team_models=tuple(team.models or ()) if team else (),
+        user_models=tuple(user.models or ()) if user else (),
         aliases={**(team.model_aliases if team else {}), **(key.aliases or {})},
         expires_at=key.expires.timestamp() if key.expires else None,
         is_blocked=key.blocked,

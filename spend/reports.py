@@ -172,12 +172,13 @@ def spend_report(period: Period, group_by: str) -> list[dict]:
     for (day, group, model, key), totals in groups.items():
         by_day[day][group][(model, key)] = totals
     label = _group_labeller(group_by, {group for day in by_day.values() for group in day})
+    names = key_names({key for day in by_day.values() for split in day.values() for _, key in split})
     answer = []
     for day in sorted(by_day):
         entries = []
         for group, split in by_day[day].items():
-            metadata = [{"model": model, "api_key": key, "spend": float(totals.spend),
-                         "total_tokens": totals.total_tokens}
+            metadata = [{"model": model, "api_key": key, "key_alias": names.get(key, (None, None))[0],
+                         "spend": float(totals.spend), "total_tokens": totals.total_tokens}
                         for (model, key), totals in sorted(split.items(), key=lambda item: -item[1].spend)]
             entries.append({**label(group), "total_spend": float(sum(t.spend for t in split.values())),
                             "metadata": metadata})
@@ -189,13 +190,28 @@ def spend_report(period: Period, group_by: str) -> list[dict]:
 
 def _group_labeller(group_by: str, groups: set[str]):
     """How a report names its group: teams by alias (else id; no team = LiteLLM's
-    "Unassigned Team"), customers by id (null when none), keys by hash."""
+    "Unassigned Team"), customers by id (null when none), keys by hash with
+    their alias and name beside it."""
     if group_by == "team":
         aliases = dict(Team.objects.filter(team_id__in=groups - {""}).values_list("team_id", "team_alias"))
         return lambda team_id: {"team_name": (aliases.get(team_id) or team_id) if team_id else UNASSIGNED_TEAM}
     if group_by == "customer":
         return lambda end_user: {"customer": end_user or None}
-    return lambda api_key: {"api_key": api_key}
+    names = key_names(groups)
+    return lambda api_key: {"api_key": api_key, "key_alias": names.get(api_key, (None, None))[0],
+                            "key_name": names.get(api_key, (None, None))[1]}
+
+
+def key_names(tokens: set[str]) -> dict[str, tuple[str | None, str | None]]:
+    """(key_alias, key_name) by key hash: the key's own, or for a deleted key
+    an alias its logged requests carried."""
+    tokens = tokens - {""}
+    names = {token: (alias, name) for token, alias, name in
+             VirtualKey.objects.filter(token__in=tokens).values_list("token", "key_alias", "key_name")}
+    deleted = SpendLog.objects.filter(api_key__in=tokens - names.keys()).exclude(key_alias=None)
+    for token, alias in deleted.order_by().values_list("api_key", "key_alias").distinct():
+        names.setdefault(token, (alias, None))
+    return names
 
 
 def tag_spend(period: Period) -> list[dict]:

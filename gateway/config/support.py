@@ -404,7 +404,7 @@ MODEL_INFO: dict[str, Setting] = {
     "team_id": not_enforced("team-only models are open to every key allowed the group"),
     "access_windows": not_enforced("access windows are not applied"),
     "blocked": not_enforced("the model is not blocked"),
-    "access_groups": not_yet("keys cannot name access groups yet"),
+    "access_groups": acted(),
 }
 
 SECTIONS: dict[str, dict[str, Setting]] = {

@@ -38,7 +38,7 @@ class Incoming:
 async def run(incoming: Incoming) -> tuple[ProxyCall, ProxyReply]:
     runtime = runtime_module.current()
     api_key = read_api_key(incoming.request, runtime)
-    key = await authenticate(api_key, runtime.master_key)
+    key = await authenticate(api_key, runtime.master_key, route=incoming.route)
     call = parse_call(incoming.request, runtime, incoming.call_type, incoming.route, incoming.request_id,
                       api_key, incoming.path_model, incoming.started_at)
     await check_client_fields(call, key, runtime)

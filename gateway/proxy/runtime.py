@@ -18,6 +18,7 @@ from routing.policy import RouterPolicy
 from routing.providers.registry import serving_problem
 from routing.router import Router
 from routing.validation import routing_warnings
+from keys import access
 from keys.durations import Duration
 from keys.limits import DEFAULT_BUDGET_STATUS
 from spend import flusher
@@ -129,6 +130,7 @@ def current() -> Runtime:
     if _current is None:
         _current = load_runtime(config_path())
         _configure_spend_writes(_current)
+        access.use_access_groups(access.access_groups_of(_current.table))
     return _current
 
 
@@ -137,6 +139,7 @@ def install(runtime: Runtime) -> None:
     global _current
     _current = runtime
     _configure_spend_writes(runtime)
+    access.use_access_groups(access.access_groups_of(runtime.table))
 
 
 def _configure_spend_writes(runtime: Runtime) -> None:
@@ -148,3 +151,4 @@ def _configure_spend_writes(runtime: Runtime) -> None:
 def reset() -> None:
     global _current
     _current = None
+    access.reset()

@@ -159,7 +159,7 @@ class ResponseInputItemsView(GatewayAPIView):
 async def caller_of(request) -> KeyContext:
     """The key a request carries, authenticated (401 if it is not valid)."""
     runtime = runtime_module.current()
-    return await authenticate(read_api_key(request._request, runtime), runtime.master_key)
+    return await authenticate(read_api_key(request._request, runtime), runtime.master_key, route=request.path)
 
 
 async def _own_stored_response(request, response_id: str) -> response_store.StoredResponse:

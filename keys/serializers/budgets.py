@@ -4,13 +4,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from keys.models import Budget
-from keys.serializers.fields import DurationField, as_float, as_iso, limit, money
+from keys.serializers.fields import DurationField, as_float, as_iso, limit, money, parallel_limit
 
 
 class BudgetFieldsSerializer(serializers.Serializer):
     max_budget = money()
     soft_budget = money()
-    max_parallel_requests = limit()
+    max_parallel_requests = parallel_limit()
     tpm_limit = limit()
     rpm_limit = limit()
     budget_duration = DurationField(required=False, allow_null=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from keys.models import Team, TeamMember, VirtualKey
-from keys.serializers.fields import DurationField, as_float, as_iso, limit, mapping, money, string_list
+from keys.serializers.fields import (DurationField, as_float, as_iso, limit, mapping, money, parallel_limit,
+                                     string_list, string_mapping)
 from keys.serializers.keys import key_as_dict
 
 
@@ -48,10 +49,10 @@ class TeamFieldsSerializer(serializers.Serializer):
     budget_duration = DurationField(required=False, allow_null=True)
     tpm_limit = limit()
     rpm_limit = limit()
-    max_parallel_requests = limit()
+    max_parallel_requests = parallel_limit()
     blocked = serializers.BooleanField(required=False)
     tags = string_list()
-    model_aliases = mapping()
+    model_aliases = string_mapping()
 
 
 class TeamNewSerializer(TeamFieldsSerializer):

@@ -4,7 +4,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from keys.models import User
-from keys.serializers.fields import DurationField, as_float, as_iso, limit, mapping, money, string_list
+from keys.serializers.fields import (DurationField, as_float, as_iso, limit, mapping, money, page_number,
+                                     parallel_limit, string_list)
 
 
 class UserFieldsSerializer(serializers.Serializer):
@@ -18,7 +19,7 @@ class UserFieldsSerializer(serializers.Serializer):
     budget_duration = DurationField(required=False, allow_null=True)
     tpm_limit = limit()
     rpm_limit = limit()
-    max_parallel_requests = limit()
+    max_parallel_requests = parallel_limit()
     metadata = mapping()
 
 
@@ -45,7 +46,7 @@ class UserDeleteSerializer(serializers.Serializer):
 
 
 class UserListQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = page_number()
     page_size = serializers.IntegerField(min_value=1, max_value=100, default=25)
     role = serializers.ChoiceField(choices=User.ROLES, required=False)
     user_ids = serializers.CharField(required=False)  # comma-separated, as LiteLLM takes them

@@ -18,9 +18,10 @@ class Actor:
     is_admin: bool
     user_id: str | None = None
     token: str | None = None  # the calling virtual key's hash, if any
+    role: str | None = None  # the user_role of the key's user (proxy_admin, internal_user_viewer...), if any
 
 
-MASTER = Actor(name="master_key", is_admin=True)
+MASTER = Actor(name="master_key", is_admin=True, role="proxy_admin")
 
 # Never in the audit log or a response unless the endpoint's contract says so.
 SECRET_FIELDS = frozenset({"token"})

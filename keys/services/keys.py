@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gateway.errors import BadRequest
+from keys.access import models_outside
 from keys.audit import audit_record
 from keys.durations import Duration, next_reset
 from keys.models import Budget, Team, VirtualKey
@@ -19,7 +19,6 @@ KEY_FIELDS = ("key_alias", "models", "aliases", "max_budget", "soft_budget", "bu
               "tpm_limit", "max_parallel_requests", "model_max_budget", "model_rpm_limit", "model_tpm_limit",
               "metadata", "tags", "permissions", "allowed_cache_controls", "allowed_routes", "key_type", "blocked",
               "user_id", "spend")
-SPECIAL_MODELS = ("all-team-models", "all-proxy-models")
 
 
 def hash_key(raw_key: str) -> str:
@@ -34,21 +33,26 @@ def key_name(raw_key: str) -> str:
     return f"sk-...{raw_key[-4:]}"
 
 
-def _check_within_team(team: Team | None, models: list[str] | None, max_budget: Decimal | None) -> None:
-    """A key never gets more models or budget than its team."""
+def _check_within_team(key: VirtualKey) -> None:
+    """A key never gets more models or budget than its team: run on every path
+    that creates or changes a key (generate, update, regenerate), on the result."""
+    team = key.team
     if team is None:
         return
-    if team.models and models:
-        outside = [m for m in models if m not in team.models and m not in SPECIAL_MODELS]
+    if team.models and key.models:
+        outside = models_outside(team.models, key.models)
         if outside:
             raise BadRequest(f"models: {', '.join(outside)} not allowed for team {team.team_id}; the team may use "
                              f"{', '.join(team.models)}", param="models")
-    if team.max_budget is not None and max_budget is not None and max_budget > team.max_budget:
-        raise BadRequest(f"max_budget: {max_budget} is more than team {team.team_id}'s max_budget "
+    if team.max_budget is not None and key.max_budget is not None and key.max_budget > team.max_budget:
+        raise BadRequest(f"max_budget: {key.max_budget} is more than team {team.team_id}'s max_budget "
                          f"{team.max_budget}", param="max_budget")
 
 
 def _apply_fields(key: VirtualKey, fields: dict) -> None:
+    """Set what the caller sent (the team too), then check the key against its team."""
+    if "team_id" in fields:
+        key.team = _team(fields["team_id"])
     for name in KEY_FIELDS:
         if name in fields:
             setattr(key, name, fields[name])
@@ -62,6 +66,7 @@ def _apply_fields(key: VirtualKey, fields: dict) -> None:
         key.budget = Budget.objects.filter(budget_id=budget_id).first() if budget_id else None
         if budget_id and key.budget is None:
             raise BadRequest(f"budget_id: no budget {budget_id!r}", param="budget_id")
+    _check_within_team(key)
 
 
 def _team(team_id: str | None) -> Team | None:
@@ -79,9 +84,7 @@ def key_generate(actor: Actor, fields: dict) -> tuple[VirtualKey, str]:
     if not raw_key.startswith("sk-"):
         raise BadRequest("key: a custom key must start with 'sk-'", param="key")
     with transaction.atomic():
-        team = _team(fields.get("team_id"))
-        _check_within_team(team, fields.get("models"), fields.get("max_budget"))
-        key = VirtualKey(token=hash_key(raw_key), key_name=key_name(raw_key), team=team, created_by=actor.name,
+        key = VirtualKey(token=hash_key(raw_key), key_name=key_name(raw_key), created_by=actor.name,
                          updated_by=actor.name)
         _apply_fields(key, fields)
         try:
@@ -99,9 +102,6 @@ def key_update(actor: Actor, key: VirtualKey, fields: dict) -> VirtualKey:
     with transaction.atomic():
         key = VirtualKey.objects.select_for_update().get(token=key.token)
         before = snapshot(key)
-        team = _team(fields["team_id"]) if "team_id" in fields else key.team
-        _check_within_team(team, fields.get("models", key.models), fields.get("max_budget", key.max_budget))
-        key.team = team
         _apply_fields(key, fields)
         key.updated_by = actor.name
         key.save()

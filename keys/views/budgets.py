@@ -22,6 +22,8 @@ class BudgetNewView(ManagementView):
 
 
 class BudgetInfoView(ManagementView):
+    is_read_only = True  # a POST, as in LiteLLM, but a read
+
     def post(self, request) -> Response:
         require_admin_viewer(self.actor(request), "/budget/info")
         budget_ids = self.valid(BudgetInfoSerializer, request.data)["budgets"]

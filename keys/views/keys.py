@@ -11,8 +11,9 @@ from rest_framework.response import Response
 from gateway.errors import NotFound
 from keys import permissions
 from keys.models import VirtualKey
-from keys.serializers.keys import (KeyDeleteSerializer, KeyGenerateSerializer, KeyReferenceSerializer,
-                                   KeyRegenerateSerializer, KeyUpdateSerializer, key_as_dict, key_status)
+from keys.serializers.keys import (KeyDeleteSerializer, KeyGenerateSerializer, KeyListQuerySerializer,
+                                   KeyReferenceSerializer, KeyRegenerateSerializer, KeyUpdateSerializer, key_as_dict,
+                                   key_status)
 from keys.services import keys as key_services
 from keys.views.base import ManagementView
 
@@ -39,7 +40,7 @@ class KeyGenerateView(ManagementView):
     def post(self, request) -> Response:
         fields = self.valid(KeyGenerateSerializer, request.data)
         actor = self.actor(request)
-        permissions.require_may_create_key(actor, fields.get("team_id"), fields.get("user_id"))
+        permissions.check_key_change(actor, None, fields)
         key, raw_key = key_services.key_generate(actor, fields)
         return Response(answer_with_raw_key(key, raw_key))
 
@@ -57,8 +58,7 @@ class KeyUpdateView(ManagementView):
                 raise NotFound(f"No key with key_alias {alias!r}", param="key_alias")
         actor = self.actor(request)
         permissions.require_key_manager(actor, key)
-        if "team_id" in fields and fields["team_id"] != key.team_id and not actor.is_admin:
-            permissions.require_may_create_key(actor, fields["team_id"], key.user_id)
+        permissions.check_key_change(actor, key, fields)
         key = key_services.key_update(actor, key, fields)
         return Response({**key_as_dict(key), "key": key.token, "token": key.token})
 
@@ -96,20 +96,19 @@ class KeyListView(ManagementView):
     def get(self, request) -> Response:
         actor = self.actor(request)
         rows = VirtualKey.objects.order_by("created_at")
-        if not actor.is_admin:
+        if not permissions.is_admin_viewer(actor):
             teams = permissions.admin_team_ids(actor)
             if not teams:
                 permissions.require_admin(actor, "/key/list")
             rows = rows.filter(team_id__in=teams)
-        params = request.query_params
+        query = self.valid(KeyListQuerySerializer, request.query_params)
         for name in ("user_id", "team_id", "key_alias"):
-            if params.get(name):
-                rows = rows.filter(**{name: params[name]})
-        page = max(1, int(params.get("page") or 1))
-        size = min(100, max(1, int(params.get("size") or 10)))
+            if query.get(name):
+                rows = rows.filter(**{name: query[name]})
+        page, size = query["page"], query["size"]
         total = rows.count()
         chosen = rows[(page - 1) * size: page * size]
-        full = params.get("return_full_object") in ("true", "True", "1")
+        full = query["return_full_object"]
         return Response({
             "keys": [{**key_as_dict(k), "token": k.token} if full else k.token for k in chosen],
             "total_count": total, "current_page": page, "total_pages": math.ceil(total / size) if total else 0,
@@ -123,8 +122,10 @@ class KeyRegenerateView(ManagementView):
         fields.pop("key", None)
         found = find_key(reference)
         actor = self.actor(request)
+        new_key = fields.pop("new_key", None)
         permissions.require_key_manager(actor, found)
-        fresh, raw_key = key_services.key_regenerate(actor, found, fields.pop("new_key", None), fields)
+        permissions.check_key_change(actor, found, fields)
+        fresh, raw_key = key_services.key_regenerate(actor, found, new_key, fields)
         return Response(answer_with_raw_key(fresh, raw_key))
 
 

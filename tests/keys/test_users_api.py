@@ -115,7 +115,8 @@ def test_a_proxy_admin_user_may_manage_users_and_a_viewer_may_only_read(http):
     created = ok(call(http, "/user/new", {"user_id": unique("user")}, key=admin["key"]))
     assert ok(call(http, f"/user/info?user_id={created['user_id']}", key=viewer["key"]))
     assert ok(call(http, "/user/list?page_size=1", key=viewer["key"]))["page_size"] == 1
-    assert error_of(call(http, "/user/new", {"user_id": unique("user")}, key=viewer["key"]), 401)
+    refused = error_of(call(http, "/user/new", {"user_id": unique("user")}, key=viewer["key"]), 403)
+    assert "read-only" in refused["message"]
 
 
 def test_a_non_admin_key_gets_401_on_user_routes_and_nothing_changes(http):

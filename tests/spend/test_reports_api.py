@@ -137,20 +137,21 @@ def test_the_spend_report_groups_each_day_by_team(cast):
     today = {team["team_name"]: team for team in days[2]["teams"]}
     assert set(today) == {"Search", "Unassigned Team"}
     assert today["Search"]["total_spend"] == 4.0
-    assert today["Search"]["metadata"] == [{"model": "gpt-4.1", "api_key": cast["jira"].token, "spend": 4.0,
-                                            "total_tokens": 40}]
+    assert today["Search"]["metadata"] == [{"model": "gpt-4.1", "api_key": cast["jira"].token, "key_alias": "jira",
+                                            "spend": 4.0, "total_tokens": 40}]
 
 
-@pytest.mark.parametrize(("group_by", "plural", "label"), [("customer", "customers", "customer"),
-                                                           ("api_key", "api_keys", "api_key")])
-def test_the_spend_report_groups_by_customer_or_key(cast, group_by, plural, label):
+@pytest.mark.parametrize(("group_by", "plural"), [("customer", "customers"), ("api_key", "api_keys")])
+def test_the_spend_report_groups_by_customer_or_key(cast, group_by, plural):
     answer = get("/global/spend/report", start_date=YESTERDAY.isoformat(), end_date=YESTERDAY.isoformat(),
                  group_by=group_by)
 
     [day] = answer.json()
-    expected = "acme" if group_by == "customer" else cast["docs"].token
-    assert day[plural] == [{label: expected, "total_spend": 2.0, "metadata": [
-        {"model": "mock-gpt", "api_key": cast["docs"].token, "spend": 2.0, "total_tokens": 15}]}]
+    expected = {"customer": "acme"} if group_by == "customer" else {
+        "api_key": cast["docs"].token, "key_alias": "docs", "key_name": cast["docs"].key_name}
+    assert day[plural] == [{**expected, "total_spend": 2.0, "metadata": [
+        {"model": "mock-gpt", "api_key": cast["docs"].token, "key_alias": "docs", "spend": 2.0,
+         "total_tokens": 15}]}]
 
 
 def test_the_spend_report_needs_dates_and_a_known_grouping(cast):

@@ -96,3 +96,26 @@ def test_a_key_reads_only_its_own_spend_logs(upstream, start_gateway):
     assert own.status_code == 200 and own.json() == []
     assert theirs.status_code == 403
     assert admin(gateway, "/global/spend", method="GET", key=mine["key"]).status_code == 401
+
+
+def test_the_spend_report_by_key_names_each_key_by_its_alias(upstream, start_gateway):
+    gateway = start_gateway(config(upstream))
+    kept = generate_key(gateway, key_alias="jira-agent")
+    deleted = generate_key(gateway, key_alias="old-agent")
+    for key in (kept, deleted):
+        assert chat(gateway, key["key"]).status_code == 200
+    for key in (kept, deleted):
+        assert eventually(lambda: admin(gateway, "/spend/logs", method="GET",
+                                        params={"api_key": key["token"]}).json() != [], seconds=5)
+    admin(gateway, "/key/delete", {"keys": [deleted["token"]]})
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+
+    report = admin(gateway, "/global/spend/report", method="GET",
+                   params={"start_date": today, "end_date": today, "group_by": "api_key"})
+
+    assert report.status_code == 200, report.text
+    by_hash = {entry["api_key"]: entry for day in report.json() for entry in day["api_keys"]}
+    assert by_hash[kept["token"]]["key_alias"] == "jira-agent"
+    assert by_hash[kept["token"]]["key_name"] == kept["key_name"]
+    assert by_hash[deleted["token"]]["key_alias"] == "old-agent"  # from its log, the key is gone
+    assert by_hash[kept["token"]]["metadata"][0]["key_alias"] == "jira-agent"
