@@ -11,11 +11,12 @@ Two jobs, each cycle (every second, or general_settings.proxy_batch_write_at):
 2. Sweep: the copies in Redis exist for processes that died without their
    shutdown. One flusher at a time (a lock in the shared state, SET NX PX)
    reads a batch from the head of the list and writes the prefix of copies
-   older than `orphan_age()`, by which time a live owner has written them
-   (then they are skipped: spend/writer.py is idempotent on request_id), and
-   trims exactly that prefix, only while the lock is still its own (checked
-   atomically with the trim). A failure before the trim leaves them for the
-   next sweep.
+   older than `orphan_age()` (by the clock of the host that recorded them),
+   by which time a live owner has written them: they are skipped, since
+   spend/writer.py is idempotent on request_id (a live owner holds every item
+   but those past queue.MAX_HELD_ITEMS). It trims exactly that prefix, only
+   while the lock is still its own (checked atomically with the trim). A
+   failure before the trim leaves them for the next sweep.
 
 At shutdown (`shutdown()`, from the ASGI lifespan) the process writes what it
 still holds before it exits.
@@ -184,8 +185,11 @@ async def drain(timeout: float, *, names: QueueNames = DEFAULT_NAMES, state: Sha
     while True:
         flushed = 0
         try:
-            flushed = await flush_held(names=names, state=state)
-        except Exception as exc:
+            # A database that does not answer (a lost connection) must not hold up
+            # the process's exit past the deadline; a cancelled write is held again.
+            flushed = await asyncio.wait_for(flush_held(names=names, state=state),
+                                             max(0.0, deadline - loop.time()))
+        except Exception as exc:  # TimeoutError included
             logger.warning("spend flush failed while draining (%s: %s)", type(exc).__name__, exc)
         if queue.pending() == 0:
             return True
