@@ -8,6 +8,8 @@ from django.core import signals
 from django.core.handlers.asgi import ASGIHandler
 from django.db import close_old_connections, reset_queries
 
+from gateway import lifespan
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
 
 # Paths of the proxy hot path: no synchronous code runs for them.
@@ -29,6 +31,9 @@ class GatewayASGIHandler(ASGIHandler):
     """
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan.run(receive, send)
+            return
         if scope["type"] == "http" and scope["path"].startswith(HOT_PATH_PREFIXES):
             await self.handle(scope, receive, send)
             return

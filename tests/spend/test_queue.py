@@ -1,6 +1,7 @@
-"""spend/queue.py and spend/recorder.py: the durable buffer in front of the spend
-log, and the shared state's list and lock under it. Every case runs against
-MemoryState (embedded mode) and a real RedisState (CI has one)."""
+"""spend/queue.py and spend/recorder.py: where spend waits for the spend log
+(held in the process, with a copy in Redis), and the shared state's list and
+lock under the copies. List cases run against MemoryState (embedded mode) and
+a real RedisState (CI has one)."""
 from __future__ import annotations
 
 import asyncio
@@ -11,19 +12,19 @@ from decimal import Decimal
 
 import orjson
 import pytest
-import redis
 
 from gateway import state as state_module
 from gateway.state.base import SharedState
 from gateway.state.memory import MemoryState
-from gateway.state.redis import KEY_PREFIX, RedisState
+from gateway.state.redis import RedisState
 from gateway.state.resilient import ResilientState
 from gateway.types import SpendEvent
 from spend import flusher, queue, recorder
 from spend.queue import MalformedItem, QueueNames
+from spend.held import held_items
 from tests.gateway_process import free_port
+from tests.spend.events import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def spend_event(request_id: str | None = None, **fields) -> SpendEvent:
@@ -31,17 +32,6 @@ def spend_event(request_id: str | None = None, **fields) -> SpendEvent:
                 "api_key": "k" * 64, "model_group": "gpt-4.1", "prompt_tokens": 10, "completion_tokens": 5,
                 "spend": Decimal("0.00012345")}
     return SpendEvent(request_id=request_id or uuid.uuid4().hex, **{**defaults, **fields})
-
-
-@pytest.fixture
-def names() -> Iterator[QueueNames]:
-    """Queue, dead list and lock of this test's own; removed from Redis afterwards."""
-    prefix = f"test:{uuid.uuid4().hex}:"
-    yield QueueNames(items=prefix + "spend:queue", dead=prefix + "spend:dead", lock=prefix + "spend:lock")
-    with redis.Redis.from_url(REDIS_URL) as raw:
-        keys = list(raw.scan_iter(match=f"{KEY_PREFIX}{prefix}*"))
-        if keys:
-            raw.delete(*keys)
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -118,17 +108,18 @@ def test_an_item_that_is_not_a_spend_event_is_malformed(item):
         queue.decode(item)
 
 
-def test_enqueued_events_wait_in_order(run, names):
+def test_an_enqueued_event_is_held_in_the_process_and_copied_to_the_list_in_order(run, names):
     first, second = spend_event("first"), spend_event("second")
 
     async def scenario(state: SharedState):
         await queue.enqueue(first, names=names, state=state)
         await queue.enqueue(second, names=names, state=state)
-        return await queue.pending(names=names, state=state), await state.list_head(names.items, 10)
+        return await state.list_head(names.items, 10)
 
-    count, items = run(scenario)
-    assert count == 2
-    assert [queue.decode(item).request_id for item in items] == ["first", "second"]
+    copies = run(scenario)
+    assert queue.pending() == 2
+    assert [queue.decode(item).request_id for item in held_items().take(10)] == ["first", "second"]
+    assert [queue.decode(item).request_id for item in copies] == ["first", "second"]
 
 
 def test_reading_the_head_removes_nothing(run, names):
@@ -181,32 +172,95 @@ def test_trimming_everything_empties_the_list(run, names):
     assert run(scenario) == (0, [])
 
 
-def test_an_event_queued_while_redis_is_down_waits_in_process_memory(names):
+@pytest.fixture
+def redis_at(settings) -> Iterator[Callable[[str], None]]:
+    """Point the process's shared state at a Redis URL for the test."""
+    def point(url: str) -> None:
+        settings.REDIS_URL = url
+        state_module.reset()
+
+    yield point
+    state_module.reset()
+
+
+def test_record_holds_the_event_at_once_and_pushes_its_copy_in_the_background(redis_at, names):
+    redis_at(REDIS_URL)
+
     async def scenario():
-        state = ResilientState(RedisState(f"redis://127.0.0.1:{free_port()}/0"))
-        await queue.enqueue(spend_event("during-outage"), names=names, state=state)
-        return await state.local_fallback.list_head(names.items, 10), await queue.pending(names=names, state=state)
+        queue.enqueue_soon(spend_event("hot-path"), names=names)
+        held_before_any_await = queue.pending()
+        await queue.pushes_done(5)
+        copies = await state_module.shared_state().list_head(names.items, 10)
+        return held_before_any_await, copies
 
-    items, count = asyncio.run(scenario())
-    assert [queue.decode(item).request_id for item in items] == ["during-outage"]
-    assert count >= 1
+    held_before_any_await, copies = asyncio.run(scenario())
+    assert held_before_any_await == 1
+    assert [queue.decode(item).request_id for item in copies] == ["hot-path"]
 
 
-def test_the_queue_is_drained_from_both_redis_and_the_outage_memory():
+def test_while_redis_is_known_to_be_down_an_event_is_held_without_a_copy(redis_at, names):
+    redis_at(f"redis://127.0.0.1:{free_port()}/0")
+
+    async def scenario():
+        queue.enqueue_soon(spend_event("first"), names=names)  # its push finds Redis down
+        await queue.pushes_done(5)
+        queue.enqueue_soon(spend_event("second"), names=names)  # Redis is known to be down: no push at all
+        state = state_module.shared_state()
+        return state.is_degraded, await state.local_fallback.list_length(names.items)
+
+    is_degraded, copies_in_memory = asyncio.run(scenario())
+    assert is_degraded and copies_in_memory == 1
+    assert [queue.decode(item).request_id for item in held_items().take(10)] == ["first", "second"]
+
+
+def test_past_the_held_limit_a_new_event_is_kept_only_as_its_copy_in_redis(redis_at, names):
+    redis_at(REDIS_URL)
+    for _ in range(queue.MAX_HELD_ITEMS):
+        held_items().add(b"{}")
+
+    async def scenario():
+        queue.enqueue_soon(spend_event("overflow"), names=names)
+        await queue.pushes_done(5)
+        return await state_module.shared_state().list_head(names.items, 10)
+
+    copies = asyncio.run(scenario())
+    assert queue.pending() == queue.MAX_HELD_ITEMS
+    assert [queue.decode(item).request_id for item in copies] == ["overflow"]
+
+
+def test_without_redis_every_event_is_held_whatever_the_limit(memory_mode):
+    for _ in range(queue.MAX_HELD_ITEMS):
+        held_items().add(b"{}")
+
+    async def scenario():
+        recorder.record(spend_event("embedded"))
+        await flusher.stop()
+
+    asyncio.run(scenario())
+    assert queue.pending() == queue.MAX_HELD_ITEMS + 1
+
+
+def test_the_copies_are_swept_from_both_redis_and_the_outage_memory():
     state = ResilientState(RedisState(REDIS_URL))
 
     assert queue.stores(state) == [state, state.local_fallback]
     assert queue.stores(MemoryState())[0].backend == "memory"
 
 
-def test_record_appends_at_once_in_memory_mode(memory_mode):
+def test_record_holds_the_event_at_once_in_memory_mode(memory_mode):
     async def scenario():
         recorder.record(spend_event("hot-path"))
-        queued = await state_module.shared_state().list_head(queue.DEFAULT_NAMES.items, 10)  # nothing awaited before
+        held_before_any_await = held_items().take(10)
         await flusher.stop()
-        return queued
+        return held_before_any_await
 
     assert [queue.decode(item).request_id for item in asyncio.run(scenario())] == ["hot-path"]
+
+
+def test_the_time_a_copy_was_recorded_is_read_from_its_end_time():
+    assert queue.recorded_at(queue.encode(spend_event(end_time=1_780_000_001.5))) == 1_780_000_001.5
+    assert queue.recorded_at(b"{not json") is None
+    assert queue.recorded_at(b'{"end_time": "soon"}') is None
 
 
 def test_record_never_raises_outside_an_event_loop(memory_mode):

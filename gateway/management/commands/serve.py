@@ -63,7 +63,7 @@ class Command(BaseCommand):
         import uvicorn
 
         uvicorn.run("gateway.asgi:application", host=host, port=port, loop="uvloop", http="httptools",
-                    lifespan="off", access_log=False, log_level=settings.LOG_LEVEL.lower(), server_header=False)
+                    lifespan="on", access_log=False, log_level=settings.LOG_LEVEL.lower(), server_header=False)
 
     def _serve_gunicorn(self, host: str, port: int, workers: int) -> None:
         from gunicorn.app.base import BaseApplication
