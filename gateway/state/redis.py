@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
 from gateway.state.base import Increment
+from gateway.state.pool import FairConnectionPool
 from gateway.state.scripts import (
     ADMIT,
     RELEASE,
@@ -38,11 +39,20 @@ return 1
 """)
 
 
+SOCKET_TIMEOUT_SECONDS = 2.0
+
+
 class RedisState:
     backend = "redis"
 
-    def __init__(self, url: str) -> None:
-        self._client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    def __init__(self, url: str, max_connections: int = 100, pool_timeout: float = SOCKET_TIMEOUT_SECONDS) -> None:
+        # A call that finds every connection busy waits its turn (up to pool_timeout):
+        # a busy pool is load, not an outage, and must not send the process to its
+        # local fallback (gateway/state/resilient.py).
+        pool = FairConnectionPool.from_url(
+            url, max_connections=max_connections, wait_timeout=pool_timeout,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS)
+        self._client = aioredis.Redis.from_pool(pool)
 
     async def aclose(self) -> None:
         await self._client.aclose()
