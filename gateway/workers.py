@@ -2,6 +2,9 @@
 httptools, no ASGI lifespan (Django has none)."""
 from uvicorn_worker import UvicornWorker
 
+from gateway.server_limits import LimitedHttpToolsProtocol
+
 
 class GatewayWorker(UvicornWorker):
-    CONFIG_KWARGS = {"loop": "uvloop", "http": "httptools", "lifespan": "off", "server_header": False}
+    # The same protocol as a single `serve` process: header cap and stall deadlines.
+    CONFIG_KWARGS = {"loop": "uvloop", "http": LimitedHttpToolsProtocol, "lifespan": "off", "server_header": False}

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 
 from gateway.config.loader import load_config
+from gateway.cors import CorsPolicy, policy_from
 from gateway.config.schema import GatewayConfig
 from routing.deployments import Deployment, DeploymentTable, build_table
 from routing.policy import RouterPolicy
@@ -41,6 +42,7 @@ class Runtime:
     budget_status: int  # litellm_settings.budget_exceeded_status_code
     max_end_user_budget: Decimal | None  # litellm_settings.max_end_user_budget, for customers without their own
     responses_ttl_seconds: float = DEFAULT_RESPONSES_TTL_SECONDS  # how long stored Responses API turns are kept
+    cors: CorsPolicy = CorsPolicy()  # general_settings.cors_allow_*, applied at the edge (gateway/asgi.py)
 
     @property
     def is_auth_enabled(self) -> bool:
@@ -84,6 +86,7 @@ def build_runtime(config: GatewayConfig) -> Runtime:
         budget_status=int(litellm.extra.get("budget_exceeded_status_code") or DEFAULT_BUDGET_STATUS),
         max_end_user_budget=_money(litellm.extra.get("max_end_user_budget")),
         responses_ttl_seconds=_seconds(general.extra.get("responses_ttl"), DEFAULT_RESPONSES_TTL_SECONDS),
+        cors=policy_from(general.extra),
     )
 
 
