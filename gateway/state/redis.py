@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
 from gateway.state.base import Increment
+from gateway.state.capped import CAPPED_DELETE, CAPPED_SET, CappedRecord, Caps, Saved, delete_arguments, set_arguments
 from gateway.state.pool import FairConnectionPool
 from gateway.state.scripts import (
     ADMIT,
@@ -122,6 +123,15 @@ class RedisState:
 
     async def list_trim_head(self, key: str, count: int, lock_key: str, token: bytes) -> bool:
         return bool(await self.run_script(TRIM_IF_LOCKED, [key, lock_key], [str(count), token]))
+
+    async def capped_set(self, record: CappedRecord, caps: Caps) -> Saved:
+        keys, args = set_arguments(record, caps, KEY_PREFIX)
+        reply = await self.run_script(CAPPED_SET, keys, args)
+        return Saved(reply.decode() if isinstance(reply, bytes) else reply)
+
+    async def capped_delete(self, book: str, record_prefix: str, record_id: str) -> None:
+        keys, args = delete_arguments(book, record_prefix, record_id, KEY_PREFIX)
+        await self.run_script(CAPPED_DELETE, keys, args)
 
     async def lock_acquire(self, key: str, token: bytes, ttl_seconds: float) -> bool:
         return bool(await self._client.set(KEY_PREFIX + key, token, nx=True, px=max(1, int(ttl_seconds * 1000))))

@@ -13,6 +13,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.errors import GatewayError
 from gateway.state.base import Increment
+from gateway.state.capped import CappedRecord, Caps, Saved
 from gateway.state.memory import MemoryState
 from gateway.state.pool import PoolExhausted
 from gateway.state.redis import RedisState
@@ -123,6 +124,12 @@ class ResilientState:
         # Safe across a switch between Redis and memory mid-batch: the lock is
         # checked where the trim happens, so a trim never lands on the other store.
         return await self._call(lambda state: state.list_trim_head(key, count, lock_key, token))
+
+    async def capped_set(self, record: CappedRecord, caps: Caps) -> Saved:
+        return await self._call(lambda state: state.capped_set(record, caps))
+
+    async def capped_delete(self, book: str, record_prefix: str, record_id: str) -> None:
+        await self._call(lambda state: state.capped_delete(book, record_prefix, record_id))
 
     async def lock_acquire(self, key: str, token: bytes, ttl_seconds: float) -> bool:
         return await self._call(lambda state: state.lock_acquire(key, token, ttl_seconds))
