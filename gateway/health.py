@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from gateway.proxy import runtime
 from gateway.proxy.views import GatewayAPIView, json_response
 from gateway.state import fallback_count, shared_state
+from keys import cache as key_cache
+from keys import end_users
 
 
 class LivelinessView(GatewayAPIView):
@@ -47,6 +49,8 @@ class ReadinessView(GatewayAPIView):
                 # Times this worker counted limits and budgets in its own memory because
                 # Redis could not serve (each time for a few seconds): should stay 0.
                 "cache_fallbacks": fallback_count(),
+                # This worker's bounded in-process caches (see KEY_CACHE_MAX_ENTRIES).
+                "local_cache": {**key_cache.sizes(), "end_users": end_users.size()},
                 "not_enforced": [item.describe() for item in config.not_enforced],
                 "not_acted_on": [item.describe() for item in config.unacted if not item.is_security],
                 "skipped_deployments": [item.describe() for item in config.skipped],

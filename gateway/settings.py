@@ -90,6 +90,9 @@ else:
 # can lower this per deployment of the gateway. Larger bodies are refused with a
 # 413 before they are read (gateway/edge.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=32 * 1024 * 1024)
+# Entries each in-process cache of the hot path keeps (keys, unknown keys, end-users),
+# least recently used first out: bounds what a flood of made-up keys or ids can cost.
+KEY_CACHE_MAX_ENTRIES: int = env.int("KEY_CACHE_MAX_ENTRIES", default=10_000)
 # Stored Responses API turns (gateway/proxy/response_store.py) share Redis with
 # every counter: bytes kept per turn, per key (its oldest turns go first) and in all.
 RESPONSES_MAX_RECORD_BYTES: int = env.int("RESPONSES_MAX_RECORD_BYTES", default=4 * 1024 * 1024)

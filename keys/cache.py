@@ -22,6 +22,7 @@ from decimal import Decimal
 
 import orjson
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 from gateway.state import shared_state, shared_state_delete_now
 from gateway.types import KeyContext, Limits
@@ -33,13 +34,10 @@ SHARED_TTL_SECONDS = 600
 UNKNOWN_TTL_SECONDS = 5  # remember unknown keys briefly, so guessing does not hammer the database
 UNKNOWN = b"-"
 SECOND_DELETE_AFTER_SECONDS = 1.0
-# Keys and unknown keys seen by this process within the last second: beyond
-# these, the least recently used go first (about 300 bytes each).
-MAX_KNOWN_KEYS = 10_000
-MAX_UNKNOWN_KEYS = 10_000
-
-_known: LocalCache[KeyContext] = LocalCache(MAX_KNOWN_KEYS)
-_unknown: LocalCache[bool] = LocalCache(MAX_UNKNOWN_KEYS)
+# Keys and unknown keys seen by this process within the last second, up to
+# KEY_CACHE_MAX_ENTRIES each: beyond, the least recently used go first.
+_known: LocalCache[KeyContext] = LocalCache(settings.KEY_CACHE_MAX_ENTRIES)
+_unknown: LocalCache[bool] = LocalCache(settings.KEY_CACHE_MAX_ENTRIES)
 # Lookups under way, so concurrent requests with the same uncached key share one.
 _lookups: dict[str, asyncio.Future] = {}
 
@@ -121,6 +119,11 @@ def invalidate(tokens: list[str]) -> None:
     timer = threading.Timer(SECOND_DELETE_AFTER_SECONDS, shared_state_delete_now, args=(keys,))
     timer.daemon = True
     timer.start()
+
+
+def sizes() -> dict[str, int]:
+    """Entries held by this process (a metric: /health/readiness)."""
+    return {"keys": len(_known), "unknown_keys": len(_unknown)}
 
 
 def reset() -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import orjson
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections
 
 from gateway.state import shared_state, shared_state_delete_now
@@ -17,9 +18,6 @@ from keys.models import EndUser
 
 LOCAL_TTL_SECONDS = 1.0
 SHARED_TTL_SECONDS = 60.0  # changes through keys/services invalidate at once
-# End-user ids come from the client (`user`): any number of distinct ones may be
-# sent, so this process keeps the most recently used only.
-MAX_LOCAL_END_USERS = 10_000
 MAX_ID_LENGTH = EndUser._meta.get_field("user_id").max_length
 
 
@@ -29,7 +27,9 @@ class EndUserState:
     is_blocked: bool = False
 
 
-_local: LocalCache[EndUserState] = LocalCache(MAX_LOCAL_END_USERS)
+# End-user ids come from the client (`user`): any number of distinct ones may be
+# sent, so this process keeps the most recently used only.
+_local: LocalCache[EndUserState] = LocalCache(settings.KEY_CACHE_MAX_ENTRIES)
 
 
 def _load(user_id: str, default_budget: Decimal | None) -> EndUserState:
@@ -86,6 +86,11 @@ def invalidate(user_ids: list[str]) -> None:
         _local.pop(user_id)
     if user_ids:
         shared_state_delete_now([f"end_user:{user_id}" for user_id in user_ids])
+
+
+def size() -> int:
+    """End-users held by this process (a metric: /health/readiness)."""
+    return len(_local)
 
 
 def reset() -> None:
