@@ -107,6 +107,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._disarm()
         super().on_message_complete()
 
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()  # the connection is another protocol's from here on
+        super().handle_websocket_upgrade()
+
     def _count_header_bytes(self, count: int) -> None:
         self._header_bytes += count
         if self._header_bytes > self.limits.max_header_bytes:

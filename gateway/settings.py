@@ -96,7 +96,7 @@ KEY_CACHE_MAX_ENTRIES: int = env.int("KEY_CACHE_MAX_ENTRIES", default=10_000)
 # Stored Responses API turns (gateway/proxy/response_store.py) share Redis with
 # every counter: bytes kept per turn, per key (its oldest turns go first) and in all.
 RESPONSES_MAX_RECORD_BYTES: int = env.int("RESPONSES_MAX_RECORD_BYTES", default=4 * 1024 * 1024)
-RESPONSES_MAX_BYTES_PER_KEY: int = env.int("RESPONSES_MAX_BYTES_PER_KEY", default=32 * 1024 * 1024)
+RESPONSES_MAX_BYTES_PER_KEY: int = env.int("RESPONSES_MAX_BYTES_PER_KEY", default=16 * 1024 * 1024)
 RESPONSES_MAX_TOTAL_BYTES: int = env.int("RESPONSES_MAX_TOTAL_BYTES", default=256 * 1024 * 1024)
 # Server limits (gateway/server_limits.py): request line and headers together;
 # how long a client may take to send its headers, and may pause while sending a body.

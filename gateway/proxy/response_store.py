@@ -10,7 +10,8 @@ to any other key it does not exist.
 Redis also holds every rate-limit and budget counter, so records are capped
 (gateway/state/capped.py): a record larger than RESPONSES_MAX_RECORD_BYTES is
 not kept; a key past RESPONSES_MAX_BYTES_PER_KEY loses its own oldest turns;
-past RESPONSES_MAX_TOTAL_BYTES nothing more is kept until turns expire. A turn
+past RESPONSES_MAX_TOTAL_BYTES (at most 64 MiB without Redis) nothing more is
+kept until turns expire. A turn
 not kept says so in its answer (`store: false`) and cannot be continued.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gateway.types import KeyContext
 
 KEY_PREFIX = "response:"
 BOOK = "responses:"
+MAX_TOTAL_BYTES_IN_MEMORY = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,18 +41,21 @@ def owner_of(key: KeyContext) -> str:
     return key.token or "admin"
 
 
-def caps() -> Caps:
-    return Caps(settings.RESPONSES_MAX_RECORD_BYTES, settings.RESPONSES_MAX_BYTES_PER_KEY,
-                settings.RESPONSES_MAX_TOTAL_BYTES)
+def caps(backend: str) -> Caps:
+    total = settings.RESPONSES_MAX_TOTAL_BYTES
+    if backend == "memory":  # without Redis the turns live in this process's own memory
+        total = min(total, MAX_TOTAL_BYTES_IN_MEMORY)
+    return Caps(settings.RESPONSES_MAX_RECORD_BYTES, settings.RESPONSES_MAX_BYTES_PER_KEY, total)
 
 
 async def save(key: KeyContext, response: dict, input_items: list, ttl_seconds: float) -> Saved:
     """Keep the turn if the caps allow (see the module docstring)."""
     owner = owner_of(key)
     record = orjson.dumps({"owner": owner, "response": response, "input": input_items})
-    return await shared_state().capped_set(
+    state = shared_state()
+    return await state.capped_set(
         CappedRecord(book=BOOK, record_prefix=KEY_PREFIX, record_id=str(response["id"]), owner=owner, value=record,
-                     ttl_seconds=ttl_seconds), caps())
+                     ttl_seconds=ttl_seconds), caps(state.backend))
 
 
 async def load(key: KeyContext, response_id: str) -> StoredResponse | None:
