@@ -62,7 +62,7 @@ class GatewayAPIView(APIView):
     async def options(self, request, *args, **kwargs) -> HttpResponse:
         """A plain OPTIONS (CORS preflights are answered at the edge, gateway/edge.py):
         the methods this route takes, no body."""
-        response = HttpResponse(status=200)
+        response = HttpResponse(status=200, content_type="text/plain")
         response["allow"] = ", ".join(self._allowed_methods())
         response["content-length"] = "0"
         return response

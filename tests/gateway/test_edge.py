@@ -93,7 +93,8 @@ def test_answers_to_a_browser_carry_the_cors_headers_errors_included(mock_gatewa
 
 def test_configured_origins_are_the_only_ones_allowed(start_gateway):
     gateway = start_gateway({**MOCK_CONFIG, "general_settings": {
-        "cors_allow_origins": [ORIGIN], "cors_allow_methods": ["GET", "POST"], "cors_allow_headers": ["authorization"]}})
+        "cors_allow_origins": [ORIGIN], "cors_allow_methods": ["GET", "POST"],
+        "cors_allow_headers": ["authorization"]}})
 
     def preflight(origin: str, method: str = "POST", headers: str = "authorization") -> httpx.Response:
         return httpx.options(f"{gateway.url}/v1/chat/completions", headers={
