@@ -20,7 +20,8 @@ HOT_PATH_PREFIXES = ("/v1/chat/", "/chat/", "/v1/completions", "/completions", "
 
 
 class GatewayASGIHandler(ASGIHandler):
-    """Django's ASGI handler, minus a thread per proxied request.
+    """Django's ASGI handler, minus a thread per proxied request, behind the
+    HTTP edge (gateway/edge.py: CORS, body limit).
 
     Django opens a ThreadSensitiveContext per request, so each request's first
     sync call (the request signals, `response.close()`) starts a new thread:
@@ -34,11 +35,32 @@ class GatewayASGIHandler(ASGIHandler):
         if scope["type"] == "lifespan":
             await lifespan.run(receive, send)
             return
-        if scope["type"] == "http" and scope["path"].startswith(HOT_PATH_PREFIXES):
-            await self.handle(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)  # Django refuses anything else
             return
-        async with ThreadSensitiveContext():
-            await self.handle(scope, receive, send)
+        current = runtime.current()
+        head = edge.RequestHead.of(scope["headers"])
+        if head.origin is not None:
+            if edge.is_preflight(scope, head):
+                await edge.answer_preflight(scope, send, head, current.cors)
+                return
+            cors_headers = current.cors.response_headers(head.origin, head.has_cookie)
+            if cors_headers:
+                send = edge.with_headers(send, cors_headers)
+        max_bytes = current.max_body_bytes
+        if head.content_length is not None and head.content_length > max_bytes:
+            await edge.refuse_too_large(send, max_bytes)
+            return
+        if head.is_chunked:
+            receive = edge.counting_receive(receive, max_bytes)
+        try:
+            if scope["path"].startswith(HOT_PATH_PREFIXES):
+                await self.handle(scope, receive, send)
+            else:
+                async with ThreadSensitiveContext():
+                    await self.handle(scope, receive, send)
+        except edge.BodyTooLarge:
+            await edge.refuse_too_large(send, max_bytes)
 
 
 django.setup(set_prefix=False)
@@ -50,9 +72,11 @@ signals.request_started.disconnect(close_old_connections)
 signals.request_started.disconnect(reset_queries)
 application = GatewayASGIHandler()
 
+from gateway import edge  # noqa: E402  (needs Django set up)
+
 # Load the config when the worker starts, not on its first request, so a bad
 # file fails start-up and the first caller does not pay for the load.
-from gateway.proxy import runtime  # noqa: E402  (needs Django set up)
+from gateway.proxy import runtime  # noqa: E402  (needs Django set up; read per request by the handler)
 
 runtime.current()
 

@@ -7,7 +7,9 @@ from django.http import HttpResponse
 
 from gateway.proxy import runtime
 from gateway.proxy.views import GatewayAPIView, json_response
-from gateway.state import shared_state
+from gateway.state import fallback_count, shared_state
+from keys import cache as key_cache
+from keys import end_users
 
 
 class LivelinessView(GatewayAPIView):
@@ -26,6 +28,7 @@ def _database_answers() -> bool:
 
 class ReadinessView(GatewayAPIView):
     """200 when the database (and Redis, if configured) answer; 503 otherwise.
+    `cache_fallbacks` counts this worker's switches to local state (a metric).
 
     Also says what the config asks for that the gateway does not do: settings
     that restrict access or content and are NOT ENFORCED, settings not acted on
@@ -43,6 +46,11 @@ class ReadinessView(GatewayAPIView):
                 "status": "healthy" if is_ready else "unhealthy",
                 "db": "connected" if is_db_up else "Not connected",
                 "cache": state.backend if is_cache_up else f"{state.backend} not connected",
+                # Times this worker counted limits and budgets in its own memory because
+                # Redis could not serve (each time for a few seconds): should stay 0.
+                "cache_fallbacks": fallback_count(),
+                # This worker's bounded in-process caches (see KEY_CACHE_MAX_ENTRIES).
+                "local_cache": {**key_cache.sizes(), "end_users": end_users.size()},
                 "not_enforced": [item.describe() for item in config.not_enforced],
                 "not_acted_on": [item.describe() for item in config.unacted if not item.is_security],
                 "skipped_deployments": [item.describe() for item in config.skipped],

@@ -18,6 +18,12 @@ LITELLM_MASTER_KEY: str = env.str("LITELLM_MASTER_KEY", default="")
 CONFIG_FILE_PATH: str = env.str("CONFIG_FILE_PATH", default="")
 DEFAULT_CONFIG_FILE = BASE_DIR / "gateway" / "config" / "default.yaml"
 REDIS_URL: str = env.str("REDIS_URL", default="")
+# Connections each worker process may open to Redis. Every request makes a few
+# short calls (plus background ones), so a busy worker at a few hundred
+# concurrent requests needs well under this; past it, a call waits for a free
+# connection (up to REDIS_POOL_TIMEOUT_SECONDS) rather than failing.
+REDIS_MAX_CONNECTIONS: int = env.int("REDIS_MAX_CONNECTIONS", default=100)
+REDIS_POOL_TIMEOUT_SECONDS: float = env.float("REDIS_POOL_TIMEOUT_SECONDS", default=2.0)
 HOST: str = env.str("HOST", default="0.0.0.0")
 PORT: int = env.int("PORT", default=4000)
 NUM_WORKERS: int = env.int("NUM_WORKERS", default=1)
@@ -81,8 +87,22 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # LLM requests carry long prompts and images; general_settings.max_request_size_mb
-# can lower this per deployment of the gateway.
+# can lower this per deployment of the gateway. Larger bodies are refused with a
+# 413 before they are read (gateway/edge.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=32 * 1024 * 1024)
+# Entries each in-process cache of the hot path keeps (keys, unknown keys, end-users),
+# least recently used first out: bounds what a flood of made-up keys or ids can cost.
+KEY_CACHE_MAX_ENTRIES: int = env.int("KEY_CACHE_MAX_ENTRIES", default=10_000)
+# Stored Responses API turns (gateway/proxy/response_store.py) share Redis with
+# every counter: bytes kept per turn, per key (its oldest turns go first) and in all.
+RESPONSES_MAX_RECORD_BYTES: int = env.int("RESPONSES_MAX_RECORD_BYTES", default=4 * 1024 * 1024)
+RESPONSES_MAX_BYTES_PER_KEY: int = env.int("RESPONSES_MAX_BYTES_PER_KEY", default=16 * 1024 * 1024)
+RESPONSES_MAX_TOTAL_BYTES: int = env.int("RESPONSES_MAX_TOTAL_BYTES", default=256 * 1024 * 1024)
+# Server limits (gateway/server_limits.py): request line and headers together;
+# how long a client may take to send its headers, and may pause while sending a body.
+MAX_REQUEST_HEADER_BYTES: int = env.int("MAX_REQUEST_HEADER_BYTES", default=64 * 1024)
+REQUEST_HEADER_TIMEOUT_SECONDS: float = env.float("REQUEST_HEADER_TIMEOUT_SECONDS", default=10.0)
+REQUEST_BODY_TIMEOUT_SECONDS: float = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=30.0)
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "gateway.errors.drf_exception_handler",

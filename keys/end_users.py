@@ -8,14 +8,17 @@ from decimal import Decimal
 
 import orjson
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections
 
 from gateway.state import shared_state, shared_state_delete_now
 from gateway.types import Limits
+from keys.local_cache import MISSING, LocalCache
 from keys.models import EndUser
 
 LOCAL_TTL_SECONDS = 1.0
 SHARED_TTL_SECONDS = 60.0  # changes through keys/services invalidate at once
+MAX_ID_LENGTH = EndUser._meta.get_field("user_id").max_length
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +27,9 @@ class EndUserState:
     is_blocked: bool = False
 
 
-_local: dict[str, tuple[EndUserState, float]] = {}
+# End-user ids come from the client (`user`): any number of distinct ones may be
+# sent, so this process keeps the most recently used only.
+_local: LocalCache[EndUserState] = LocalCache(settings.KEY_CACHE_MAX_ENTRIES)
 
 
 def _load(user_id: str, default_budget: Decimal | None) -> EndUserState:
@@ -56,27 +61,36 @@ def _decode(raw: bytes) -> EndUserState:
 
 
 async def end_user_state(user_id: str, default_budget: Decimal | None) -> EndUserState:
+    if len(user_id) > MAX_ID_LENGTH:
+        # No customer can have this id: nothing to look up, nothing worth caching.
+        return EndUserState(Limits(max_budget=default_budget))
     now = time.monotonic()
-    cached = _local.get(user_id)
-    if cached is not None and cached[1] > now:
-        return cached[0]
+    cached = _local.get(user_id, now)
+    if cached is not MISSING:
+        return cached
     state = shared_state()
     raw = await state.get(f"end_user:{user_id}")
     if raw is None:
         found = await sync_to_async(_load, thread_sensitive=False)(user_id, default_budget)
-        await state.set(f"end_user:{user_id}", _encode(found), ttl_seconds=SHARED_TTL_SECONDS)
+        if state.backend == "redis":  # without Redis, the bounded local table is the only cache
+            await state.set(f"end_user:{user_id}", _encode(found), ttl_seconds=SHARED_TTL_SECONDS)
     else:
         found = _decode(raw)
-    _local[user_id] = (found, now + LOCAL_TTL_SECONDS)
+    _local.put(user_id, found, now + LOCAL_TTL_SECONDS)
     return found
 
 
 def invalidate(user_ids: list[str]) -> None:
     """Forget these end-users here and in the shared state (call after the change commits)."""
     for user_id in user_ids:
-        _local.pop(user_id, None)
+        _local.pop(user_id)
     if user_ids:
         shared_state_delete_now([f"end_user:{user_id}" for user_id in user_ids])
+
+
+def size() -> int:
+    """End-users held by this process (a metric: /health/readiness)."""
+    return len(_local)
 
 
 def reset() -> None:

@@ -267,6 +267,10 @@ GENERAL_SETTINGS: dict[str, Setting] = {
     "allow_mock_response": acted(checks.boolean),  # ours: mock_response for keys that are not admins
     "user_url_validation": acted(checks.boolean),
     "user_url_allowed_hosts": acted(checks.string_list),
+    "cors_allow_origins": acted(checks.string_list),
+    "cors_allow_methods": acted(checks.string_list),
+    "cors_allow_headers": acted(checks.string_list),
+    "cors_allow_credentials": acted(checks.boolean),
     "custom_auth": not_enforced("the custom auth function is not run: keys are checked the usual way only"),
     "allowed_routes": not_enforced(_ROUTES),
     "admin_only_routes": not_enforced(_ROUTES),
@@ -324,8 +328,10 @@ GENERAL_SETTINGS: dict[str, Setting] = {
     "forward_openai_org_id": not_yet("client headers are not forwarded to providers"),
     "forward_client_headers_to_llm_api": not_yet("client headers are not forwarded to providers"),
     "disable_prisma_schema_update": not_yet("serve applies migrations unless --skip-migrations"),
-    "enable_cors": not_yet("no CORS headers are sent"),
-    "cors_allow_origins": not_yet("no CORS headers are sent"),
+    # LiteLLM has no such switch: CORS headers are sent all the same (every origin unless
+    # cors_allow_origins narrows it), so only `false` asks for something not done.
+    "enable_cors": not_yet("CORS headers are sent all the same; narrow them with cors_allow_origins",
+                           asks=lambda value: value is False or str(value).strip().lower() in ("false", "no", "off")),
 }
 
 # Per deployment, under model_list[].litellm_params.

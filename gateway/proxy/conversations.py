@@ -8,11 +8,15 @@ translated ones included, and never depends on a provider's own storage.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 
 from gateway.errors import NotFound
 from gateway.proxy import response_store
+from gateway.state.capped import Saved
 from gateway.types import FINAL_RESPONSE_EVENTS, KeyContext, ProxyCall
+
+logger = logging.getLogger("gateway.responses")
 
 # Item fields that only mean something to the provider that produced the item.
 PROVIDER_ONLY_FIELDS = ("id", "status")
@@ -66,7 +70,8 @@ async def remember(call: ProxyCall, key: KeyContext, response: dict, ttl_seconds
                    model: str | None = None) -> None:
     """Echo the client's previous_response_id (the provider saw none) and store
     the turn, as the client sees it (`model`: the name answers show), unless
-    the client opted out."""
+    the client opted out, the answer was a mock_response, or the store's caps
+    refuse it (then the answer says `store: false`)."""
     response["previous_response_id"] = call.previous_response_id
     if model is not None:
         response["model"] = model
@@ -74,7 +79,14 @@ async def remember(call: ProxyCall, key: KeyContext, response: dict, ttl_seconds
         return
     if response.get("status") not in ("completed", "incomplete"):
         return
-    await response_store.save(key, response, as_items(call.body.get("input")), ttl_seconds)
+    if call.mock_response is not None:
+        # A canned answer costs nothing: storing it would let a key fill the store for free.
+        response["store"] = False
+        return
+    saved = await response_store.save(key, response, as_items(call.body.get("input")), ttl_seconds)
+    if saved is not Saved.STORED:
+        response["store"] = False  # too large, or the store is full: the client cannot continue from it
+        logger.info("response %s not stored: %s", response.get("id"), saved.value)
 
 
 async def remember_when_done(events: AsyncIterator[dict], call: ProxyCall, key: KeyContext,

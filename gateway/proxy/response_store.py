@@ -1,27 +1,33 @@
-"""Stored Responses API turns, per key: in Redis when there is one, else in a
-bounded table in process memory.
+"""Stored Responses API turns, per key, in the shared state (Redis when there
+is one, else process memory), under byte caps.
 
 A record holds what a later `previous_response_id` needs to rebuild the
 conversation on any deployment: every input item the turn was answered from
 (earlier turns included) and the response object itself. Records expire after
 `general_settings.responses_ttl`. A record belongs to the key that created it;
 to any other key it does not exist.
+
+Redis also holds every rate-limit and budget counter, so records are capped
+(gateway/state/capped.py): a record larger than RESPONSES_MAX_RECORD_BYTES is
+not kept; a key past RESPONSES_MAX_BYTES_PER_KEY loses its own oldest turns;
+past RESPONSES_MAX_TOTAL_BYTES (at most 64 MiB without Redis) nothing more is
+kept until turns expire. A turn
+not kept says so in its answer (`store: false`) and cannot be continued.
 """
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import orjson
+from django.conf import settings
 
 from gateway.state import shared_state
+from gateway.state.capped import CappedRecord, Caps, Saved
 from gateway.types import KeyContext
 
 KEY_PREFIX = "response:"
-# Without Redis every client turn would otherwise stay in the worker's memory
-# for the whole TTL; the oldest go first beyond this many.
-MAX_RESPONSES_IN_MEMORY = 2000
+BOOK = "responses:"
+MAX_TOTAL_BYTES_IN_MEMORY = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,49 +41,25 @@ def owner_of(key: KeyContext) -> str:
     return key.token or "admin"
 
 
-class MemoryTable:
-    """Newest-last records with their expiry time, at most `capacity` of them."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.records: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-
-    def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
-        self.records[key] = (time.monotonic() + ttl_seconds, value)
-        self.records.move_to_end(key)
-        while len(self.records) > self.capacity:
-            self.records.popitem(last=False)
-
-    def get(self, key: str) -> bytes | None:
-        found = self.records.get(key)
-        if found is None:
-            return None
-        if found[0] <= time.monotonic():
-            del self.records[key]
-            return None
-        return found[1]
-
-    def delete(self, key: str) -> None:
-        self.records.pop(key, None)
+def caps(backend: str) -> Caps:
+    total = settings.RESPONSES_MAX_TOTAL_BYTES
+    if backend == "memory":  # without Redis the turns live in this process's own memory
+        total = min(total, MAX_TOTAL_BYTES_IN_MEMORY)
+    return Caps(settings.RESPONSES_MAX_RECORD_BYTES, settings.RESPONSES_MAX_BYTES_PER_KEY, total)
 
 
-_memory = MemoryTable(MAX_RESPONSES_IN_MEMORY)
-
-
-async def save(key: KeyContext, response: dict, input_items: list, ttl_seconds: float) -> None:
-    record = orjson.dumps({"owner": owner_of(key), "response": response, "input": input_items})
-    name = KEY_PREFIX + str(response["id"])
+async def save(key: KeyContext, response: dict, input_items: list, ttl_seconds: float) -> Saved:
+    """Keep the turn if the caps allow (see the module docstring)."""
+    owner = owner_of(key)
+    record = orjson.dumps({"owner": owner, "response": response, "input": input_items})
     state = shared_state()
-    if state.backend == "memory":
-        _memory.set(name, record, ttl_seconds)
-    else:
-        await state.set(name, record, ttl_seconds=ttl_seconds)
+    return await state.capped_set(
+        CappedRecord(book=BOOK, record_prefix=KEY_PREFIX, record_id=str(response["id"]), owner=owner, value=record,
+                     ttl_seconds=ttl_seconds), caps(state.backend))
 
 
 async def load(key: KeyContext, response_id: str) -> StoredResponse | None:
-    name = KEY_PREFIX + response_id
-    state = shared_state()
-    raw = _memory.get(name) if state.backend == "memory" else await state.get(name)
+    raw = await shared_state().get(KEY_PREFIX + response_id)
     if raw is None:
         return None
     record = orjson.loads(raw)
@@ -90,10 +72,5 @@ async def delete(key: KeyContext, response_id: str) -> bool:
     """True when the key's own record existed and is gone now."""
     if await load(key, response_id) is None:
         return False
-    name = KEY_PREFIX + response_id
-    state = shared_state()
-    if state.backend == "memory":
-        _memory.delete(name)
-    else:
-        await state.delete(name)
+    await shared_state().capped_delete(BOOK, KEY_PREFIX, response_id)
     return True

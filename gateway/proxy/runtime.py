@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 
 from gateway.config.loader import load_config
+from gateway.cors import CorsPolicy, policy_from
 from gateway.config.schema import GatewayConfig
 from gateway.proxy.client_credentials import HostPolicy
 from routing.deployments import Deployment, DeploymentTable, build_table
@@ -45,6 +46,7 @@ class Runtime:
     responses_ttl_seconds: float = DEFAULT_RESPONSES_TTL_SECONDS  # how long stored Responses API turns are kept
     allow_mock_response: bool = False  # general_settings.allow_mock_response: for keys that are not admins
     client_hosts: HostPolicy = HostPolicy()  # where a client-side api_base may point
+    cors: CorsPolicy = CorsPolicy()  # general_settings.cors_allow_*, applied at the edge (gateway/asgi.py)
 
     @property
     def is_auth_enabled(self) -> bool:
@@ -90,6 +92,7 @@ def build_runtime(config: GatewayConfig) -> Runtime:
         responses_ttl_seconds=_seconds(general.extra.get("responses_ttl"), DEFAULT_RESPONSES_TTL_SECONDS),
         allow_mock_response=general.extra.get("allow_mock_response") is True,
         client_hosts=_client_hosts(config),
+        cors=policy_from(general.extra),
     )
 
 

@@ -1,8 +1,10 @@
 """adrf views for the OpenAI and Azure routes: parse, run the pipeline, render."""
 from __future__ import annotations
 
+import inspect
 import time
 import uuid
+
 import orjson
 from adrf.views import APIView
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -48,13 +50,22 @@ class GatewayAPIView(APIView):
             handler = getattr(self, request.method.lower(), None)
             if handler is None or request.method.lower() not in self.http_method_names:
                 handler = self.http_method_not_allowed
-                response = handler(request, *args, **kwargs)
-            else:
-                response = await handler(request, *args, **kwargs)
+            response = handler(request, *args, **kwargs)
+            # DRF's own handlers (http_method_not_allowed...) answer synchronously.
+            if inspect.isawaitable(response):
+                response = await response
         except Exception as exc:
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
+
+    async def options(self, request, *args, **kwargs) -> HttpResponse:
+        """A plain OPTIONS (CORS preflights are answered at the edge, gateway/edge.py):
+        the methods this route takes, no body."""
+        response = HttpResponse(status=200, content_type="text/plain")
+        response["allow"] = ", ".join(self._allowed_methods())
+        response["content-length"] = "0"
+        return response
 
 
 def json_response(payload: object, status: int = 200) -> HttpResponse:

@@ -19,13 +19,22 @@ def shared_state() -> SharedState:
             from gateway.state.redis import RedisState
             from gateway.state.resilient import ResilientState
 
-            _state = ResilientState(RedisState(settings.REDIS_URL))
+            _state = ResilientState(RedisState(settings.REDIS_URL, max_connections=settings.REDIS_MAX_CONNECTIONS,
+                                               pool_timeout=settings.REDIS_POOL_TIMEOUT_SECONDS))
         else:
             from gateway.state.memory import MemoryState
 
             _state = MemoryState()
         _state_loop = loop
     return _state
+
+
+def fallback_count() -> int:
+    """How often this process has switched to local state since it started
+    (Redis unreachable or unable to serve); 0 without Redis."""
+    from gateway.state.resilient import ResilientState
+
+    return _state.fallbacks if isinstance(_state, ResilientState) else 0
 
 
 def reset() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.state.capped import CappedRecord, Caps, Saved
 from gateway.state.scripts import Admission, AdmissionResult, Release
 
 
@@ -75,6 +76,16 @@ class SharedState(Protocol):
         """Remove the first `count` items, only while `token` still holds `lock_key`
         (checked and trimmed atomically). False, and nothing removed, otherwise:
         a holder whose lock expired must not trim items another holder now owns."""
+        ...
+
+    async def capped_set(self, record: CappedRecord, caps: Caps) -> Saved:
+        """Keep a record (readable with get) under per-record, per-owner and total byte
+        caps, evicting the owner's own oldest records to fit: atomic, one round trip
+        (gateway/state/capped.py)."""
+        ...
+
+    async def capped_delete(self, book: str, record_prefix: str, record_id: str) -> None:
+        """Remove a record kept with capped_set, and its bytes from the caps."""
         ...
 
     async def lock_acquire(self, key: str, token: bytes, ttl_seconds: float) -> bool:

@@ -5,6 +5,7 @@ import time
 from collections import deque
 
 from gateway.state.base import Increment
+from gateway.state.capped import Book, CappedRecord, Caps, Saved, capped_delete_in_process, capped_set_in_process
 from gateway.state.scripts import Admission, AdmissionResult, Release, admit_in_process, release_in_process
 
 SWEEP_EVERY_SECONDS = 60.0
@@ -16,6 +17,7 @@ class MemoryState:
     def __init__(self) -> None:
         self._values: dict[str, tuple[bytes | int, float | None]] = {}
         self._lists: dict[str, deque[bytes]] = {}
+        self._books: dict[str, Book] = {}
         self._next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
 
     def _live(self, key: str) -> bytes | int | None:
@@ -134,6 +136,12 @@ class MemoryState:
         if not items:
             self._lists.pop(key, None)
         return True
+
+    async def capped_set(self, record: CappedRecord, caps: Caps) -> Saved:
+        return capped_set_in_process(self, self._books, record, caps, time.monotonic())
+
+    async def capped_delete(self, book: str, record_prefix: str, record_id: str) -> None:
+        capped_delete_in_process(self, self._books, book, record_prefix, record_id)
 
     async def lock_acquire(self, key: str, token: bytes, ttl_seconds: float) -> bool:
         if self._live(key) is not None:

@@ -8,6 +8,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
 from gateway.state.base import Increment
+from gateway.state.capped import CAPPED_DELETE, CAPPED_SET, CappedRecord, Caps, Saved, delete_arguments, set_arguments
+from gateway.state.pool import FairConnectionPool
 from gateway.state.scripts import (
     ADMIT,
     RELEASE,
@@ -38,11 +40,20 @@ return 1
 """)
 
 
+SOCKET_TIMEOUT_SECONDS = 2.0
+
+
 class RedisState:
     backend = "redis"
 
-    def __init__(self, url: str) -> None:
-        self._client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    def __init__(self, url: str, max_connections: int = 100, pool_timeout: float = SOCKET_TIMEOUT_SECONDS) -> None:
+        # A call that finds every connection busy waits its turn (up to pool_timeout):
+        # a busy pool is load, not an outage, and must not send the process to its
+        # local fallback (gateway/state/resilient.py).
+        pool = FairConnectionPool.from_url(
+            url, max_connections=max_connections, wait_timeout=pool_timeout,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS)
+        self._client = aioredis.Redis.from_pool(pool)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -112,6 +123,15 @@ class RedisState:
 
     async def list_trim_head(self, key: str, count: int, lock_key: str, token: bytes) -> bool:
         return bool(await self.run_script(TRIM_IF_LOCKED, [key, lock_key], [str(count), token]))
+
+    async def capped_set(self, record: CappedRecord, caps: Caps) -> Saved:
+        keys, args = set_arguments(record, caps, KEY_PREFIX)
+        reply = await self.run_script(CAPPED_SET, keys, args)
+        return Saved(reply.decode() if isinstance(reply, bytes) else reply)
+
+    async def capped_delete(self, book: str, record_prefix: str, record_id: str) -> None:
+        keys, args = delete_arguments(book, record_prefix, record_id, KEY_PREFIX)
+        await self.run_script(CAPPED_DELETE, keys, args)
 
     async def lock_acquire(self, key: str, token: bytes, ttl_seconds: float) -> bool:
         return bool(await self._client.set(KEY_PREFIX + key, token, nx=True, px=max(1, int(ttl_seconds * 1000))))

@@ -62,7 +62,9 @@ class Command(BaseCommand):
     def _serve_uvicorn(self, host: str, port: int) -> None:
         import uvicorn
 
-        uvicorn.run("gateway.asgi:application", host=host, port=port, loop="uvloop", http="httptools",
+        from gateway.server_limits import LimitedHttpToolsProtocol
+
+        uvicorn.run("gateway.asgi:application", host=host, port=port, loop="uvloop", http=LimitedHttpToolsProtocol,
                     lifespan="on", access_log=False, log_level=settings.LOG_LEVEL.lower(), server_header=False)
 
     def _serve_gunicorn(self, host: str, port: int, workers: int) -> None:
