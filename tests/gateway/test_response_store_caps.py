@@ -10,6 +10,7 @@ import httpx
 import pytest
 import redis
 
+from tests.conftest import MASTER_KEY
 from tests.keys.helpers import MOCK_CONFIG, admin, generate_key
 
 TURN = 40_000  # characters of input per turn: a turn keeps about 41 kB, with the answer
@@ -86,7 +87,7 @@ def test_a_full_store_refuses_new_turns_but_keeps_other_keys_turns_and_counters(
 
 
 def test_mock_response_turns_are_not_kept(gateway):
-    key = generate_key(gateway)["key"]
+    key = MASTER_KEY  # mock_response is an admin's (or general_settings.allow_mock_response's)
 
     answer = respond(gateway, key, "hi", mock_response="canned " * 1000)
 
