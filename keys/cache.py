@@ -15,9 +15,10 @@ cache. Both tables are bounded.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from decimal import Decimal
 
 import orjson
@@ -42,8 +43,13 @@ _unknown: LocalCache[bool] = LocalCache(settings.KEY_CACHE_MAX_ENTRIES)
 _lookups: dict[str, asyncio.Future] = {}
 
 
+# Part of the shared key: a cached context written by a release with other
+# fields (say, before user_models existed) is never read back as complete.
+CONTEXT_SHAPE = hashlib.sha256(",".join(field.name for field in fields(KeyContext)).encode()).hexdigest()[:8]
+
+
 def _shared_key(token: str) -> str:
-    return f"key:{token}"
+    return f"key:{CONTEXT_SHAPE}:{token}"
 
 
 def encode(context: KeyContext) -> bytes:
@@ -58,8 +64,9 @@ def decode(raw: bytes) -> KeyContext:
             if limits[money] is not None:
                 limits[money] = Decimal(limits[money])
         data[name] = Limits(**limits)
-    for name in ("models", "team_models", "allowed_routes", "tags"):
-        data[name] = tuple(data[name])
+    for name, value in data.items():
+        if isinstance(value, list):  # JSON has no tuples; every sequence of a KeyContext is one
+            data[name] = tuple(value)
     return KeyContext(**data)
 
 
