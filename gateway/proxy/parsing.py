@@ -284,19 +284,31 @@ def _fallbacks(value: Any, disable: Any) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-END_USER_HEADERS = ("HTTP_X_LITELLM_CUSTOMER_ID", "HTTP_X_LITELLM_END_USER_ID")
+END_USER_HEADERS = (("HTTP_X_LITELLM_CUSTOMER_ID", "x-litellm-customer-id"),
+                    ("HTTP_X_LITELLM_END_USER_ID", "x-litellm-end-user-id"))
+MAX_END_USER_ID_LENGTH = 255  # keys.models.EndUser.user_id
 
 
 def _end_user(request: HttpRequest, body: dict, metadata: Any) -> str | None:
-    for name in END_USER_HEADERS:
+    """The customer a call is for: headers, then `user`, then `metadata.user_id`.
+    Longer than the customer table's ids is a 400: cut short, two customers
+    could share one budget."""
+    for name, label in END_USER_HEADERS:
         if request.META.get(name):
-            return request.META[name]
+            return _end_user_id(request.META[name], label)
     user = body.get("user")
     if isinstance(user, str) and user:
-        return user
+        return _end_user_id(user, "user")
     if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str):
-        return metadata["user_id"]
+        return _end_user_id(metadata["user_id"], "metadata.user_id")
     return None
+
+
+def _end_user_id(value: str, field: str) -> str:
+    if len(value) > MAX_END_USER_ID_LENGTH:
+        raise BadRequest(f"{field}: an end-user id is at most {MAX_END_USER_ID_LENGTH} characters, got {len(value)}",
+                         param=field)
+    return value
 
 
 METADATA_HEADERS = (("HTTP_X_LITELLM_SPEND_LOGS_METADATA", "x-litellm-spend-logs-metadata"),

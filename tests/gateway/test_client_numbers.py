@@ -70,3 +70,21 @@ def test_a_huge_max_tokens_on_a_budgeted_key_is_a_400_not_a_500(gateway, http):
                        headers=auth(key))
 
     assert_openai_error(answer, 400, param="max_tokens")
+
+
+@pytest.mark.parametrize(("where", "param"), [("body", "user"), ("header", "x-litellm-end-user-id"),
+                                              ("metadata", "metadata.user_id")])
+def test_an_end_user_id_longer_than_the_customer_table_takes_is_a_400(http, where, param):
+    long_id = "u" * 256
+    body, headers = dict(CHAT), auth()
+    if where == "body":
+        body["user"] = long_id
+    elif where == "header":
+        headers["x-litellm-end-user-id"] = long_id
+    else:
+        body["metadata"] = {"user_id": long_id}
+
+    answer = http.post("/v1/chat/completions", json=body, headers=headers)
+
+    assert_openai_error(answer, 400, param=param)
+    assert http.post("/v1/chat/completions", json={**CHAT, "user": "u" * 255}, headers=auth()).status_code == 200
