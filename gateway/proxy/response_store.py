@@ -27,7 +27,10 @@ from gateway.types import KeyContext
 
 KEY_PREFIX = "response:"
 BOOK = "responses:"
-MAX_TOTAL_BYTES_IN_MEMORY = 64 * 1024 * 1024
+# Without Redis the turns live in the serving process's own memory, beside
+# everything else it holds: a smaller store, and no one key may take all of it.
+MAX_TOTAL_BYTES_IN_MEMORY = 16 * 1024 * 1024
+MAX_SHARE_OF_ONE_KEY_IN_MEMORY = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +45,11 @@ def owner_of(key: KeyContext) -> str:
 
 
 def caps(backend: str) -> Caps:
-    total = settings.RESPONSES_MAX_TOTAL_BYTES
-    if backend == "memory":  # without Redis the turns live in this process's own memory
+    total, per_key = settings.RESPONSES_MAX_TOTAL_BYTES, settings.RESPONSES_MAX_BYTES_PER_KEY
+    if backend == "memory":
         total = min(total, MAX_TOTAL_BYTES_IN_MEMORY)
-    return Caps(settings.RESPONSES_MAX_RECORD_BYTES, settings.RESPONSES_MAX_BYTES_PER_KEY, total)
+        per_key = min(per_key, MAX_TOTAL_BYTES_IN_MEMORY // MAX_SHARE_OF_ONE_KEY_IN_MEMORY)
+    return Caps(min(settings.RESPONSES_MAX_RECORD_BYTES, per_key), per_key, total)
 
 
 async def save(key: KeyContext, response: dict, input_items: list, ttl_seconds: float) -> Saved:
