@@ -86,6 +86,8 @@ class KeyContext:
     key_limits: Limits = field(default_factory=Limits)
     team_limits: Limits = field(default_factory=Limits)
     user_limits: Limits = field(default_factory=Limits)
+    # The key's user within its team: max_budget_in_team and the spend made there.
+    member_limits: Limits = field(default_factory=Limits)
     model_rpm_limit: dict = field(default_factory=dict)
     model_tpm_limit: dict = field(default_factory=dict)
     allowed_routes: tuple[str, ...] = ()  # routes the key may call (keys/routes.py); () = every route

@@ -52,7 +52,7 @@ PARALLEL_RETRY_AFTER_SECONDS = 1
 class Scope:
     """One thing that has limits or a budget: a key, its team, its user, an end-user, or a key x model pair."""
 
-    kind: str  # "api_key" | "team" | "user" | "end_user" | "model_per_key"
+    kind: str  # "api_key" | "team" | "user" | "team_member" | "end_user" | "model_per_key"
     id: str  # the key hash, team id...
     rpm_limit: int | None = None
     tpm_limit: int | None = None
@@ -104,6 +104,10 @@ def budget_message(scope: Scope, spend: Decimal) -> str:
         return f"ExceededBudget: End User={scope.id} over budget. Spend={spent}, Budget={budget}"
     if scope.kind == "user":
         return f"ExceededBudget: User={scope.id} over budget. Spend={spent}, Budget={budget}"
+    if scope.kind == "team_member":
+        team_id, _, user_id = scope.id.partition(":")
+        return (f"Budget has been exceeded! User={user_id} in team={team_id} Current cost: {spent}, "
+                f"Max budget: {budget}")
     return f"Budget has been exceeded! Current cost: {spent}, Max budget: {budget}"
 
 

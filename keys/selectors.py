@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db import close_old_connections
 
-from keys.models import Team, User, VirtualKey
+from keys.models import Team, TeamMember, User, VirtualKey
 from gateway.types import KeyContext, Limits
 
 
@@ -37,12 +37,14 @@ def key_context_off_thread(token: str) -> KeyContext | None:
 
 
 def key_context(token: str) -> KeyContext | None:
-    """Everything the hot path needs about a key, in two queries; None if unknown."""
+    """Everything the hot path needs about a key, in three queries at most (key
+    with team and budget, user, team membership); None if unknown."""
     key = VirtualKey.objects.select_related("team", "budget").filter(token=token).first()
     if key is None:
         return None
     team = key.team
     user = User.objects.filter(user_id=key.user_id).first() if key.user_id else None
+    member = TeamMember.objects.filter(team=team, user_id=key.user_id).first() if team and key.user_id else None
     return KeyContext(
         is_admin=False,
         key_name=key.key_name,
@@ -61,6 +63,7 @@ def key_context(token: str) -> KeyContext | None:
         key_limits=key_limits(key),
         team_limits=limits_of(team),
         user_limits=limits_of(user),
+        member_limits=Limits(max_budget=member.max_budget_in_team, spend=member.spend) if member else Limits(),
         model_rpm_limit=dict(key.model_rpm_limit or {}),
         model_tpm_limit=dict(key.model_tpm_limit or {}),
         allowed_routes=tuple(key.allowed_routes or ()),

@@ -1,5 +1,5 @@
 """The pipeline's admit step: rate limits and budgets of the key, its team, its
-user, the end-user and the key x model pair, checked and reserved in one atomic
+user, the user within the team, the end-user and the key x model pair, checked and reserved in one atomic
 step before the call (gateway/proxy/accounting.py settles them after it).
 
 Budgets fail closed: a request that would spend against a budget on a model
@@ -24,6 +24,7 @@ from keys import end_users, limits
 from spend.cost import estimate_cost
 
 MODEL_PER_KEY = "model_per_key"
+TEAM_MEMBER = "team_member"  # a user's max_budget_in_team, against what the user spent in that team
 
 
 def _scope(kind: str, scope_id: str, own: Limits) -> limits.Scope:
@@ -45,6 +46,8 @@ def scopes_for(key: KeyContext, group: str) -> list[limits.Scope]:
         scopes.append(_scope("team", key.team_id, key.team_limits))
     if key.user_id:
         scopes.append(_scope("user", key.user_id, key.user_limits))
+    if key.team_id and key.user_id and key.member_limits.max_budget is not None:
+        scopes.append(_scope(TEAM_MEMBER, f"{key.team_id}:{key.user_id}", key.member_limits))
     per_model = model_scope(key, group)
     if per_model is not None:
         scopes.append(per_model)

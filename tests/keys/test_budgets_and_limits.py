@@ -189,3 +189,25 @@ def test_a_team_rpm_limit_counts_every_key_of_the_team(upstream, start_gateway):
     statuses = [chat(gateway, key, "mock-gpt").status_code for key in keys]
 
     assert statuses == [200, 200, 429]
+
+
+def test_a_members_budget_in_the_team_holds_across_their_team_keys_only(upstream, start_gateway):
+    gateway = start_gateway(priced_config(upstream))
+    user_id = f"u-{time.time_ns()}"
+    team = admin(gateway, "/team/new", {"team_alias": f"t-{time.time_ns()}"}).json()
+    admin(gateway, "/user/new", {"user_id": user_id})
+    added = admin(gateway, "/team/member_add", {"team_id": team["team_id"], "max_budget_in_team": 0.001,
+                                                "member": {"user_id": user_id, "role": "user"}})
+    assert added.status_code == 200, added.text
+    first, second = (generate_key(gateway, team_id=team["team_id"], user_id=user_id)["key"] for _ in range(2))
+    own = generate_key(gateway, user_id=user_id)["key"]  # outside the team: not bound by it
+
+    statuses = [chat(gateway, first).status_code, chat(gateway, second).status_code]
+    time.sleep(0.2)
+    refused = chat(gateway, second)
+
+    assert statuses == [200, 200]
+    assert refused.status_code == 422
+    assert refused.json()["error"]["message"].startswith(
+        f"Budget has been exceeded! User={user_id} in team={team['team_id']} Current cost: 0.0014")
+    assert chat(gateway, own).status_code == 200
