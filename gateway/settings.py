@@ -4,7 +4,7 @@ Two ways to run:
 - embedded (the default): SQLite file, no Redis, state in process memory;
 - production: DATABASE_URL points at PostgreSQL and REDIS_URL at Redis.
 """
-import hashlib
+import secrets
 from pathlib import Path
 
 import environ
@@ -29,12 +29,11 @@ PORT: int = env.int("PORT", default=4000)
 NUM_WORKERS: int = env.int("NUM_WORKERS", default=1)
 
 DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
-# Without an explicit secret, derive one from the master key so several workers
-# and restarts agree; the embedded default gets a fixed development value.
-SECRET_KEY: str = env.str(
-    "DJANGO_SECRET_KEY",
-    default=hashlib.sha256(f"gateway-secret:{LITELLM_MASTER_KEY or 'dev'}".encode()).hexdigest(),
-)
+# Never derived from the master key: anything signed with it (a session cookie)
+# would let an attacker test master-key guesses offline. Nothing is signed yet,
+# so without DJANGO_SECRET_KEY each process draws its own; what signs across
+# processes (the /ui sessions) must have DJANGO_SECRET_KEY set.
+SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default="") or secrets.token_urlsafe(50)
 # A gateway is reached by IP, container name or load balancer: the Host header
 # says nothing about trust here.
 ALLOWED_HOSTS = ["*"]
