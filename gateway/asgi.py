@@ -80,6 +80,10 @@ from gateway.proxy import runtime  # noqa: E402  (needs Django set up; read per 
 
 runtime.current()
 
+from gateway.ui.secret import install_signing_secret  # noqa: E402
+
+install_signing_secret()
+
 from gateway import scheduler  # noqa: E402
 
 scheduler.start()  # embedded mode only (no REDIS_URL): budget resets, roll-ups and pruning in this process

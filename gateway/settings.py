@@ -30,17 +30,23 @@ NUM_WORKERS: int = env.int("NUM_WORKERS", default=1)
 
 DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
 # Never derived from the master key: anything signed with it (a session cookie)
-# would let an attacker test master-key guesses offline. Nothing is signed yet,
-# so without DJANGO_SECRET_KEY each process draws its own; what signs across
-# processes (the /ui sessions) must have DJANGO_SECRET_KEY set.
+# would let an attacker test master-key guesses offline. Without
+# DJANGO_SECRET_KEY each process starts with a random one and then takes the
+# random secret stored once in the database (gateway/ui/secret.py), so every
+# worker and every restart signs /ui sessions alike.
 SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default="") or secrets.token_urlsafe(50)
+IS_SECRET_KEY_FROM_ENV: bool = bool(env.str("DJANGO_SECRET_KEY", default=""))
 # A gateway is reached by IP, container name or load balancer: the Host header
 # says nothing about trust here.
 ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
+    "django.contrib.admin.apps.SimpleAdminConfig",  # no autodiscover: the site imports its admins (gateway/ui/site.py)
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
     "rest_framework",
     "adrf",
     "gateway",
@@ -50,8 +56,35 @@ INSTALLED_APPS = [
 ]
 
 # Kept short and async on purpose: each sync middleware costs a thread hop on
-# every proxied request (../shared/PERFORMANCE.md).
-MIDDLEWARE = ["gateway.errors.ErrorMiddleware"]
+# every proxied request (../shared/PERFORMANCE.md). Sessions, login and
+# messages run for /ui only, inside UIMiddleware; admin views carry their own
+# CSRF protection (csrf_protect), so Django's admin checks for those
+# middlewares in this list are silenced.
+MIDDLEWARE = ["gateway.errors.ErrorMiddleware", "gateway.ui.middleware.UIMiddleware"]
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
+
+# The admin UI at /ui (gateway/ui). LiteLLM's names: UI_USERNAME and
+# UI_PASSWORD (the master key when unset) log in as proxy admin.
+DISABLE_ADMIN_UI: bool = env.bool("DISABLE_ADMIN_UI", default=False)
+UI_USERNAME: str = env.str("UI_USERNAME", default="admin")
+UI_PASSWORD: str = env.str("UI_PASSWORD", default="")
+# Failed logins allowed per client address (and ten times that per username)
+# within LOGIN_LOCKOUT_SECONDS, before logins are refused for that long.
+MAX_LOGIN_ATTEMPTS: int = env.int("MAX_LOGIN_ATTEMPTS", default=5)
+LOGIN_LOCKOUT_SECONDS: int = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+AUTHENTICATION_BACKENDS = ["gateway.ui.login.UILoginBackend"]
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "gateway_ui_session"
+SESSION_COOKIE_PATH = "/ui"
+SESSION_COOKIE_AGE: int = env.int("UI_SESSION_SECONDS", default=8 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE: bool = env.bool("UI_COOKIE_SECURE", default=False)
+CSRF_COOKIE_PATH = "/ui"
+CSRF_COOKIE_SECURE: bool = SESSION_COOKIE_SECURE
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+LOGIN_URL = "/ui/login/"
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "gateway.urls"
 ASGI_APPLICATION = "gateway.asgi.application"
@@ -62,7 +95,9 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request",
+                                           "django.contrib.auth.context_processors.auth",
+                                           "django.contrib.messages.context_processors.messages"]},
     }
 ]
 
@@ -121,7 +156,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_TZ = True
 USE_I18N = False
-STATIC_URL = "/static/"
+STATIC_URL = "/ui/static/"  # served by the gateway itself (gateway/ui/static.py): no collectstatic step
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 

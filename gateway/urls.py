@@ -1,5 +1,7 @@
 """Routes: OpenAI-compatible (with and without /v1), Azure-style deployments, health."""
+from django.conf import settings
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from gateway import health
 from gateway.proxy import views
@@ -46,6 +48,16 @@ urlpatterns += [
     path("", include("keys.urls")),
     path("", include("spend.urls")),
 ]
+
+if not settings.DISABLE_ADMIN_UI:
+    from gateway.ui.site import site as ui_site
+    from gateway.ui.static import serve_static
+
+    urlpatterns += [
+        path("ui", RedirectView.as_view(url="/ui/")),
+        path("ui/static/<path:path>", serve_static),
+        path("ui/", ui_site.urls),
+    ]
 
 handler400 = "gateway.errors.bad_request"
 handler403 = "gateway.errors.permission_denied"
