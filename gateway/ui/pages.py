@@ -1,9 +1,9 @@
-"""Pages of /ui that are not one model's list: each a view wrapped by the
-site's admin_view (login required, CSRF, no caching)."""
+"""Pages of /ui that are not one model's list. Each module's urls(site) wraps
+its views in site.admin_view (login required, CSRF, no caching)."""
 from __future__ import annotations
 
-from django.urls import path
+from gateway.ui.views import health, models, spend
 
 
 def urls(site) -> list:
-    return []
+    return spend.urls(site) + models.urls(site) + health.urls(site)

@@ -1,0 +1,6 @@
+"""/ui: the models page(s)."""
+from __future__ import annotations
+
+
+def urls(site) -> list:
+    return []
