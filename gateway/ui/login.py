@@ -49,7 +49,10 @@ class UILoginBackend(BaseBackend):
                 return admin_account()
             return None
         account = Account.objects.filter(username=username, is_active=True, is_superuser=False).first()
-        if account is None or not account.check_password(password):
+        if account is None:
+            Account().set_password(password)  # as long as a real check: no telling missing users by timing
+            return None
+        if not account.check_password(password):
             return None
         if not User.objects.filter(user_id=username).exists():
             return None
