@@ -79,7 +79,7 @@ def test_least_busy_avoids_the_deployment_with_requests_in_flight(upstream, star
                              openai_deployment(upstream, "gpt-4.1", "free")],
               "router_settings": {"routing_strategy": "least-busy"}}
     gateway = start_gateway(config)
-    upstream.set_behaviour("stuck", kind="slow", delay=3)
+    upstream.set_behaviour("stuck", kind="slow", delay=5)
     upstream.set_behaviour("free", kind="slow", delay=0.05)
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -90,6 +90,7 @@ def test_least_busy_avoids_the_deployment_with_requests_in_flight(upstream, star
             if "stuck" in served_by(upstream):
                 break
         assert "stuck" in served_by(upstream)
+        time.sleep(1)  # the pool's other requests (on "free", 0.05 s each) are answered; "stuck" is still busy
         sent_before = len(served_by(upstream))
         later = [chat(gateway, "gpt-4.1") for _ in range(10)]
 
