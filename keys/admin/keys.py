@@ -52,6 +52,10 @@ def spend_bar(spend: Decimal, budget: Decimal | None) -> str:
                        f"{share * 100:.0f}", f"{min(share, 1) * 100:.0f}", f"{spend:.4f}", f"{budget:.2f}")
 
 
+def is_whole_key(term: str) -> bool:
+    return term.startswith("sk-") and len(term) > 12 and "..." not in term
+
+
 def may_manage(actor: Actor, key: VirtualKey) -> bool:
     """Whether /key/update, /key/block... would let this actor change the key."""
     if not actor.is_admin and actor.role in permissions.READ_ONLY_ROLES:
@@ -82,6 +86,19 @@ class TeamFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(team_id=self.value())
         return queryset
+
+
+class WholeKeyFilter(admin.SimpleListFilter):
+    """The one key whose hash a whole-key search gave (see KeyAdmin.changelist_view)."""
+
+    title = "key"
+    parameter_name = "token"
+
+    def lookups(self, request, model_admin):
+        return [(self.value(), "the key searched for")] if self.value() else []
+
+    def queryset(self, request, queryset):
+        return queryset.filter(token=self.value()) if self.value() else queryset
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -137,7 +154,7 @@ class KeyAdmin(GatewayModelAdmin):
                     "status_column", "created_at", "last_used_column")
     list_display_links = ("alias_column",)
     list_select_related = ("team",)
-    list_filter = (TeamFilter, StatusFilter, OverBudgetFilter, ExpiringFilter)
+    list_filter = (WholeKeyFilter, TeamFilter, StatusFilter, OverBudgetFilter, ExpiringFilter)
     search_fields = ("key_alias",)  # shows the search box; get_search_results does the matching
     search_help_text = "An alias, the last four characters of a key, or a whole key."
     ordering = ("-created_at",)
@@ -155,8 +172,6 @@ class KeyAdmin(GatewayModelAdmin):
         if not term:
             return queryset, False
         match = Q(key_alias__icontains=term)
-        if term.startswith("sk-") and len(term) > 12:
-            match |= Q(token=key_services.hash_key(term))
         if len(term) == 4:
             match |= Q(key_name=f"sk-...{term}")
         return queryset.filter(match), False
@@ -256,6 +271,10 @@ class KeyAdmin(GatewayModelAdmin):
 
     # -- pages ------------------------------------------------------------------------------------
     def changelist_view(self, request: HttpRequest, extra_context=None):
+        term = request.GET.get("q", "").strip()
+        if is_whole_key(term):
+            # Never echo a raw key back into the page's links (or the browser's history): search by its hash.
+            return HttpResponseRedirect(f"{request.path}?token={key_services.hash_key(term)}")
         return super().changelist_view(request, {"title": "Virtual keys", **(extra_context or {})})
 
     def get_urls(self):
