@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from gateway.ui.forms.service import comma_list
+from gateway.ui.forms.service import comma_list, shown
 from keys.models import Team, VirtualKey
 
 
@@ -59,7 +59,6 @@ class KeyForm(forms.Form):
 
 
 def key_initial(key: VirtualKey) -> dict:
-    return {"key_alias": key.key_alias or "", "team_id": key.team_id or "", "user_id": key.user_id or "",
-            "models": ", ".join(key.models or []), "max_budget": "" if key.max_budget is None else key.max_budget,
-            "budget_duration": key.budget_duration or "", "rpm_limit": key.rpm_limit or "",
-            "tpm_limit": key.tpm_limit or "", "max_parallel_requests": key.max_parallel_requests or ""}
+    names = ("key_alias", "user_id", "models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit",
+             "max_parallel_requests")
+    return {"team_id": key.team_id or "", **{name: shown(getattr(key, name)) for name in names}}

@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from gateway.ui.admin_base import GatewayModelAdmin
-from gateway.ui.forms.service import attempt, comma_list, validated
+from gateway.ui.forms.service import attempt, comma_list, shown, validated
 from gateway.ui.rights import rights_of
 from keys.services.common import Actor
 
@@ -50,13 +50,7 @@ class ServiceForm(forms.Form):
 
 
 def initial_from(row, form_class: type[ServiceForm]) -> dict:
-    initial = {}
-    for name in form_class.base_fields:
-        value = getattr(row, name, None)
-        if isinstance(value, list):
-            value = ", ".join(str(item) for item in value)
-        initial[name] = "" if value is None else value
-    return initial
+    return {name: shown(getattr(row, name, None)) for name in form_class.base_fields}
 
 
 class ServiceAdmin(GatewayModelAdmin):

@@ -3,6 +3,7 @@ validates the typed values, the same services write them, and any refusal is
 shown on the form next to the field it names."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Callable, TypeVar
 
 from django import forms
@@ -46,7 +47,7 @@ def attempt(form: forms.Form, work: Callable[[], Result]) -> Result | None:
         field, message = exc.param, exc.message
     field = field.split(".")[0] if field else None
     if field in form.fields:
-        form.add_error(field, message)
+        form.add_error(field, message.removeprefix(f"{field}: "))  # the page names the field itself
     else:
         form.add_error(None, f"{field}: {message}" if field and not message.startswith(field) else message)
     return None
@@ -63,6 +64,18 @@ def typed_values(form: forms.Form, *, keep_empty: bool) -> dict:
             continue
         values[name] = value
     return values
+
+
+def shown(value) -> str:
+    """A stored value as the form shows it: money without trailing zeros, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return value
 
 
 def comma_list(text: str) -> list[str]:
