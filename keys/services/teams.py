@@ -165,3 +165,21 @@ def team_member_delete(actor: Actor, team_id: str, user_id: str | None, user_ema
         invalidate_after_commit(VirtualKey.objects.filter(team=team, user_id__in=[m.user_id for m in found])
                                 .values_list("token", flat=True))
     return team
+
+
+def team_member_update(actor: Actor, team_id: str, user_id: str, role: str) -> TeamMember:
+    """Change a member's role (admin or user) in the team, keeping their in-team budget and spend."""
+    if role not in TeamMember.ROLES:
+        raise BadRequest(f"role: must be one of {', '.join(TeamMember.ROLES)}", param="role")
+    with transaction.atomic():
+        team = _locked(team_id)
+        membership = TeamMember.objects.select_for_update().filter(team=team, user_id=user_id).first()
+        if membership is None:
+            raise NotFound(f"User not found in team, passed user_id={user_id}", param="user_id")
+        before = snapshot(membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(actor=actor.name, action="team_member_update", object_type="team", object_id=team.team_id,
+                     before=before, after=snapshot(membership))
+        invalidate_after_commit(VirtualKey.objects.filter(team=team, user_id=user_id).values_list("token", flat=True))
+    return membership
