@@ -26,6 +26,8 @@ from tests.gateway_process import GatewayProcess  # noqa: E402
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 VIEWPORT = {"width": 1360, "height": 900}
+# A picture, not a timing (bench/ui_pages.py times the pages): wait for slow pages.
+PAGE_TIMEOUT_MS = 180_000
 BLANK_KEY = "sk-" + "•" * 22
 
 
@@ -76,6 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         sys.exit("ui_screenshots: set DATABASE_URL to a database with some data (bench/ui_fill.py)")
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -85,9 +88,14 @@ def main() -> None:
             sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=VIEWPORT)
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
         log_in(page, gateway.url)
         for name, path in shots():
-            answer = page.goto(f"{gateway.url}{path}")
+            try:
+                answer = page.goto(f"{gateway.url}{path}")
+            except PlaywrightError as error:
+                skipped.append(f"{name} ({error.message.splitlines()[0]})")
+                continue
             if answer is None or answer.status != 200:
                 skipped.append(f"{name} ({answer.status if answer else 'no answer'})")
                 continue
