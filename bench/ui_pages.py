@@ -49,12 +49,16 @@ class PageTiming:
     status: int
     times_ms: list[float]
     size: int
-    location: str = ""
+    final_path: str = ""  # where redirects, if any, ended
 
     @property
     def is_missing(self) -> bool:
-        """404, or Django's changelist redirecting to ?e=1: a filter it does not know (yet)."""
-        return self.status == 404 or (self.status == 302 and "e=1" in self.location)
+        """404, or Django's changelist sending us to ?e=1: a filter it does not know (yet)."""
+        return self.status == 404 or "e=1" in self.final_path.partition("?")[2].split("&")
+
+    @property
+    def is_timed(self) -> bool:
+        return self.status == 200 and not self.is_missing and not self.final_path.startswith("/ui/login/")
 
     @property
     def median(self) -> float:
@@ -127,26 +131,21 @@ TIMED_OUT = 0  # the status of a page that did not answer within the session's t
 def time_page(session, name: str, path: str, rounds: int) -> PageTiming:
     """Redirects are followed and timed with the page (a whole-key search lands
     on ?token=<hash>); where they end decides whether the page is there."""
-    def fetch():
-        return session.get(path, follow_redirects=True)
+    def fetch() -> PageTiming:
+        started = time.perf_counter()
+        answer = session.get(path, follow_redirects=True)
+        elapsed = (time.perf_counter() - started) * 1000
+        return PageTiming(name, path, answer.status_code, [elapsed], len(answer.content), answer.url.raw_path.decode())
 
     try:
-        answer = fetch()  # warm-up: templates, caches, the connection
-        times = []
-        if answer.status_code == 200 and not is_refusal(answer):
-            for _ in range(rounds):
-                started = time.perf_counter()
-                answer = fetch()
-                times.append((time.perf_counter() - started) * 1000)
+        warm = fetch()  # templates, caches, the database connection
+        if not warm.is_timed:
+            return warm
+        timed = [fetch() for _ in range(rounds)]
     except httpx.TimeoutException:
         return PageTiming(name, path, TIMED_OUT, [], 0)
-    status = 302 if is_refusal(answer) else answer.status_code
-    return PageTiming(name, path, status, times, len(answer.content), str(answer.url))
-
-
-def is_refusal(answer: httpx.Response) -> bool:
-    """Sent back to the login page, or to a list with ?e=1 (a filter it does not know)."""
-    return bool(answer.history) and (answer.url.path.startswith("/ui/login/") or "e=1" in str(answer.url.query))
+    return PageTiming(name, path, timed[-1].status, [t.times_ms[0] for t in timed], timed[-1].size,
+                      timed[-1].final_path)
 
 
 def describe(timing: PageTiming) -> str:
@@ -155,8 +154,9 @@ def describe(timing: PageTiming) -> str:
         return f"{timing.name:<24} {'missing (' + reason + ')':>22}"
     if timing.status == TIMED_OUT:
         return f"{timing.name:<24} {'ERROR: no answer in ' + str(REQUEST_TIMEOUT) + ' s':>22}   {timing.path}"
-    if timing.status != 200:
-        return f"{timing.name:<24} {'ERROR ' + str(timing.status):>22}   {timing.path}"
+    if not timing.is_timed:
+        where = f"{timing.status} at {timing.final_path}" if timing.final_path != timing.path else str(timing.status)
+        return f"{timing.name:<24} {'ERROR ' + where:>22}   {timing.path}"
     flag = "  SLOW" if timing.p95 > BUDGET_MS else ""
     return f"{timing.name:<24} {timing.median:>9.0f} {timing.p95:>8.0f}   {timing.size / 1024:>7.0f} KiB{flag}"
 
@@ -191,9 +191,9 @@ def main() -> int:
             results.append(timing)
             print(describe(timing), flush=True)
         session.close()
-    slow = [timing.name for timing in results if timing.status == 200 and timing.p95 > BUDGET_MS]
+    slow = [timing.name for timing in results if timing.is_timed and timing.p95 > BUDGET_MS]
     broken = [f"{timing.name} ({timing.status})" for timing in results
-              if timing.status != 200 and not timing.is_missing]
+              if not timing.is_timed and not timing.is_missing]
     missing = [timing.name for timing in results if timing.is_missing]
     print(f"\n{len(results) - len(missing) - len(broken)} pages timed, {len(slow)} over {BUDGET_MS} ms"
           f"{': ' + ', '.join(slow) if slow else ''}; missing: {', '.join(missing) or 'none'}; "
