@@ -49,6 +49,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--members-per-team", type=int, default=5)
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--logs", type=int, default=1_000_000)
+    parser.add_argument("--active-keys", type=int, default=None,
+                        help="keys that carry traffic (default: all, the worst case for the roll-up: "
+                             "nearly one SpendDaily row per request)")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--audit", type=int, default=3_000)
     return parser.parse_args()
@@ -169,9 +172,9 @@ def fill_keys(args: argparse.Namespace) -> None:
 
 
 def fill_spend_log(args: argparse.Namespace) -> None:
-    """Requests spread evenly over the last `days` days; skewed over keys (a
-    few keys carry most of the traffic, as in real deployments), so most keys
-    have little or no spend. One in 40 fails."""
+    """Requests spread evenly over the last `days` days; skewed over the
+    active keys (a few carry most of the traffic, as in real deployments).
+    One in 40 fails."""
     with secondary_indexes_dropped("spend_spendlog"), Step(f"{args.logs:,} spend-log rows over {args.days} days"):
         run("SELECT setseed(0.42)")
         run("""CREATE TEMP TABLE bench_keys AS
@@ -194,14 +197,14 @@ def fill_spend_log(args: argparse.Namespace) -> None:
                    CASE WHEN r.failed THEN 'RateLimitError' END, CASE WHEN r.failed THEN 429 END,
                    r.i %% 50 = 0, (%(tag_sets)s::text[])[1 + r.i %% 6]::jsonb, '{}', NULL, NULL
             FROM (SELECT i, now() - (%(days)s * 86400.0 * i / %(logs)s || ' seconds')::interval AS at,
-                         floor(power(random(), 4) * %(keys)s)::int AS key_n,
+                         floor(power(random(), 4) * %(active_keys)s)::int AS key_n,
                          (%(models)s::text[])[1 + (i * 7) %% 5] AS model_group,
                          20 + (random() * 2000)::int AS prompt, 5 + (random() * 600)::int AS completion,
                          (80 + random() * 2500)::float AS latency, i %% 40 = 0 AS failed
                   FROM generate_series(0, %(logs)s - 1) i) r
             JOIN bench_keys k ON k.n = r.key_n""",
             {"customers": args.customers, "tag_sets": list(TAG_SETS), "days": args.days, "logs": args.logs,
-             "keys": args.keys, "models": list(MODEL_GROUPS)})
+             "active_keys": min(args.active_keys or args.keys, args.keys), "models": list(MODEL_GROUPS)})
         run("DROP TABLE bench_keys")
 
 
