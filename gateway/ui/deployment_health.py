@@ -45,8 +45,22 @@ class LastError:
     error_status: int | None
 
     def describe(self) -> str:
-        status = f" ({self.error_status})" if self.error_status else ""
-        return f"{self.error_class or 'error'}{status}"
+        """E.g. "429 rate limited · ProviderError": what an operator looks for first, then our class."""
+        if not self.error_status:
+            return self.error_class or "error"
+        return f"{self.error_status} {_meaning(self.error_status)} · {self.error_class or 'error'}"
+
+
+def _meaning(status: int) -> str:
+    if status == 429:
+        return "rate limited"
+    if status in (401, 403):
+        return "credentials refused"
+    if status == 404:
+        return "model not found"
+    if status in (408, 504):
+        return "timed out"
+    return "server error" if status >= 500 else "refused"
 
 
 @dataclass(frozen=True, slots=True)

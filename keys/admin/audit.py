@@ -123,6 +123,7 @@ class AuditAdmin(GatewayModelAdmin):
     list_display_links = ("created_at",)
     list_filter = (ActionFilter, ObjectTypeFilter, ActorFilter)
     ordering = ("-id",)
+    show_facets = admin.ShowFacets.NEVER  # counts per choice would scan the whole log
     fields = ("created_at", "actor", "action", "object_type", "object_id", "changes", "entry_hash")
     readonly_fields = fields
     change_list_template = "admin/keys/auditentry/change_list.html"

@@ -54,7 +54,8 @@ def test_a_change_made_through_the_api_is_listed_newest_first_with_its_before_an
     assert page.status_code == 200 and "Audit log" in page.text
     row = newest_row(page.text)
     assert "key_update" in row and key["token"] in row and "master_key" in row
-    changed = re.findall(r'<tr><th>(\w+)</th><td class="before"[^>]*>([^<]*)</td><td class="after"[^>]*>([^<]*)</td>', row)
+    changed = re.findall(r'<tr><th>(\w+)</th><td class="before"[^>]*>([^<]*)</td>'
+                         r'<td class="after"[^>]*>([^<]*)</td>', row)
     assert ("max_budget", "5", "7.5") in changed
     assert all(name != "key_alias" for name, _, _ in changed), "an unchanged field is listed"
     assert key["key"] not in page.text

@@ -20,7 +20,7 @@ def models_gateway(upstream, start_gateway):
             "input_cost_per_token": 0.0000025, "output_cost_per_token": 0.00001, "temperature": 0.2},
          "model_info": {"id": "gpt41-east", "access_groups": ["beta-models"]}},
         {"model_name": "gpt-4.1", "litellm_params": {
-            "model": "openai/gpt-4.1", "api_base": f"http://user:pw-in-url@127.0.0.1:{upstream.url.rsplit(':', 1)[1]}/v1",
+            "model": "openai/gpt-4.1", "api_base": f"http://user:pw-in-url@127.0.0.1:{upstream.port}/v1",
             "api_key": SECRET}, "model_info": {"id": "gpt41-west"}},
         {"model_name": "house-model", "litellm_params": {
             "model": "openai/house-model-v3", "api_base": upstream.openai_base, "api_key": SECRET},
