@@ -27,6 +27,7 @@ def models_gateway(upstream, start_gateway):
          "model_info": {"id": "house-1"}},
         {"model_name": "embedder", "litellm_params": {"model": "mock/embed"},
          "model_info": {"id": "embed-1", "mode": "embedding"}},
+        {"model_name": "openai/*", "litellm_params": {"model": "openai/*", "api_key": SECRET}},
         {"model_name": "broken", "litellm_params": {"model": "nosuchprovider/model-x", "api_key": SECRET}},
     ]}
     return start_gateway(config)
@@ -49,6 +50,7 @@ def test_it_lists_every_deployment_grouped_by_model_group(models_gateway):
     east = row_of(page.text, "gpt41-east")
     assert "60 rpm" in east and "90000 tpm" in east and "beta-models" in east and "temperature" in east
     assert "embedding" in row_of(page.text, "embed-1")
+    assert "<h2>openai/* " in page.text  # a wildcard route, with its template deployment
 
 
 def test_it_never_shows_a_provider_key_or_a_password_in_the_api_base(models_gateway):
@@ -71,5 +73,5 @@ def test_it_lists_skipped_deployments_with_their_reason(models_gateway):
     page = logged_in(models_gateway.url, "admin", MASTER_KEY).get("/ui/models/")
 
     skipped = page.text[page.text.index('id="ui-skipped"'):]
-    assert "model_list[4] (broken)" in skipped and "nosuchprovider" in skipped
+    assert "model_list[5] (broken)" in skipped and "nosuchprovider" in skipped
 

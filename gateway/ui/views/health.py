@@ -31,8 +31,9 @@ def health_page(request: HttpRequest, *, site) -> TemplateResponse:
 
 @require_POST
 def check_now(request: HttpRequest) -> HttpResponseRedirect:
-    """Probe one deployment with a tiny real call; the answer comes back as a message."""
-    if not rights_of(request).reads_everything:
+    """Probe one deployment with a tiny real call; the answer comes back as a message.
+    Proxy admins only, as GET /health: a probe is a real (if tiny) provider call."""
+    if not rights_of(request).is_admin:
         raise PermissionDenied
     deployment = runtime.current().deployment(request.POST.get("deployment", ""))
     if deployment is None:
