@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from routing import usage
@@ -103,53 +103,72 @@ def live_snapshots(table: DeploymentTable) -> dict[str, usage.Snapshot]:
     return async_to_sync(read)()
 
 
-def window_stats(ids: list[str], now: dt.datetime) -> dict[str, dict[str, WindowStats]]:
-    """Requests, failures and p50/p95 latency per deployment and window."""
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A deployment's last day in the spend log."""
+
+    windows: dict[str, WindowStats]
+    last_failure_at: dt.datetime | None = None
+    last_success_at: dt.datetime | None = None
+
+
+def spend_records(ids: list[str], now: dt.datetime) -> dict[str, Record]:
+    """Requests, failures and p50/p95 latency per deployment and window, and
+    when each last failed and succeeded: one grouped query over the last day."""
     if connection.vendor == "postgresql":
-        return _window_stats_in_database(ids, now)
-    return _window_stats_in_python(ids, now)
+        return _records_in_database(ids, now)
+    return _records_in_python(ids, now)
 
 
-def _window_stats_in_database(ids: list[str], now: dt.datetime) -> dict[str, dict[str, WindowStats]]:
+def _records_in_database(ids: list[str], now: dt.datetime) -> dict[str, Record]:
     columns, params = [], []
     for _, span in WINDOWS:
         since = now - span
         columns.append("count(*) FILTER (WHERE start_time >= %s)")
         columns.append("count(*) FILTER (WHERE start_time >= %s AND status = %s)")
-        columns.append("percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) "
+        # Both percentiles from one sort of the window's latencies.
+        columns.append("percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY latency_ms) "
                        "FILTER (WHERE start_time >= %s AND status <> %s)")
-        columns.append("percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) "
-                       "FILTER (WHERE start_time >= %s AND status <> %s)")
-        params += [since, since, FAILURE, since, FAILURE, since, FAILURE]
+        params += [since, since, FAILURE, since, FAILURE]
+    columns.append("max(start_time) FILTER (WHERE status = %s)")
+    columns.append("max(start_time) FILTER (WHERE status <> %s)")
+    params += [FAILURE, FAILURE, now - WINDOWS[-1][1], ids]
     sql = (f"SELECT model_id, {', '.join(columns)} FROM {SpendLog._meta.db_table} "
            "WHERE start_time >= %s AND model_id = ANY(%s) GROUP BY model_id")
-    params += [now - WINDOWS[-1][1], ids]
-    stats: dict[str, dict[str, WindowStats]] = {}
+    records = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for model_id, *values in cursor.fetchall():
-            stats[model_id] = {name: WindowStats(*values[index * 4:index * 4 + 4])
-                               for index, (name, _) in enumerate(WINDOWS)}
-    return stats
+            windows = {}
+            for index, (name, _) in enumerate(WINDOWS):
+                requests, failures, percentiles = values[index * 3:index * 3 + 3]
+                p50, p95 = percentiles or (None, None)
+                windows[name] = WindowStats(requests, failures, p50, p95)
+            records[model_id] = Record(windows, last_failure_at=values[-2], last_success_at=values[-1])
+    return records
 
 
-def _window_stats_in_python(ids: list[str], now: dt.datetime) -> dict[str, dict[str, WindowStats]]:
+def _records_in_python(ids: list[str], now: dt.datetime) -> dict[str, Record]:
     """SQLite (the embedded gateway) has no percentile_cont: sort in Python."""
     rows = SpendLog.objects.filter(start_time__gte=now - WINDOWS[-1][1], model_id__in=ids) \
         .values_list("model_id", "start_time", "status", "latency_ms")
     by_deployment: dict[str, list[tuple]] = defaultdict(list)
     for model_id, *row in rows.iterator():
         by_deployment[model_id].append(tuple(row))
-    stats = {}
+    records = {}
     for model_id, calls in by_deployment.items():
-        stats[model_id] = {}
+        windows = {}
         for name, span in WINDOWS:
             recent = [(status, latency) for start, status, latency in calls if start >= now - span]
             latencies = sorted(latency for status, latency in recent if status != FAILURE and latency is not None)
-            stats[model_id][name] = WindowStats(
+            windows[name] = WindowStats(
                 requests=len(recent), failures=sum(1 for status, _ in recent if status == FAILURE),
                 p50_ms=_percentile(latencies, 0.5), p95_ms=_percentile(latencies, 0.95))
-    return stats
+        failed = [start for start, status, _ in calls if status == FAILURE]
+        succeeded = [start for start, status, _ in calls if status != FAILURE]
+        records[model_id] = Record(windows, last_failure_at=max(failed, default=None),
+                                   last_success_at=max(succeeded, default=None))
+    return records
 
 
 def _percentile(ordered: list[float], fraction: float) -> float | None:
@@ -161,23 +180,18 @@ def _percentile(ordered: list[float], fraction: float) -> float | None:
     return statistics.quantiles(ordered, n=100, method="inclusive")[round(fraction * 100) - 1]
 
 
-def latest_outcomes(ids: list[str], now: dt.datetime) -> tuple[dict[str, LastError], dict[str, dt.datetime]]:
-    """Each deployment's latest failure in the last day (with its error), and
-    its latest success: two grouped queries and one for the failure rows."""
-    recent = SpendLog.objects.filter(start_time__gte=now - WINDOWS[-1][1], model_id__in=ids)
-    last_failure = dict(recent.filter(status=FAILURE).values("model_id").annotate(at=Max("start_time"))
-                        .values_list("model_id", "at"))
-    last_success = dict(recent.exclude(status=FAILURE).values("model_id").annotate(at=Max("start_time"))
-                        .values_list("model_id", "at"))
-    errors: dict[str, LastError] = {}
-    if last_failure:
-        match = Q()
-        for model_id, at in last_failure.items():
-            match |= Q(model_id=model_id, start_time=at)
-        for model_id, at, error_class, error_status in recent.filter(match, status=FAILURE) \
-                .values_list("model_id", "start_time", "error_class", "error_status"):
-            errors[model_id] = LastError(at, error_class or "", error_status)
-    return errors, last_success
+def last_errors(records: dict[str, Record]) -> dict[str, LastError]:
+    """The error of each deployment's latest failure: one query, by (id, time)."""
+    match = Q()
+    for model_id, record in records.items():
+        if record.last_failure_at is not None:
+            match |= Q(model_id=model_id, start_time=record.last_failure_at)
+    if not match:
+        return {}
+    rows = SpendLog.objects.filter(match, status=FAILURE) \
+        .values_list("model_id", "start_time", "error_class", "error_status")
+    return {model_id: LastError(at, error_class or "", error_status)
+            for model_id, at, error_class, error_status in rows}
 
 
 def deployment_health(table: DeploymentTable) -> list[DeploymentHealth]:
@@ -185,13 +199,15 @@ def deployment_health(table: DeploymentTable) -> list[DeploymentHealth]:
     ids = [d.id for d in deployments]
     now = timezone.now()
     snapshots = live_snapshots(table)
-    stats = window_stats(ids, now)
-    errors, last_success = latest_outcomes(ids, now)
+    records = spend_records(ids, now)
+    errors = last_errors(records)
+    empty = Record({name: WindowStats() for name, _ in WINDOWS})
     rows = []
     for deployment in deployments:
         snapshot = snapshots.get(deployment.id, usage.Snapshot())
+        record = records.get(deployment.id, empty)
         error = errors.get(deployment.id)
-        success = last_success.get(deployment.id)
+        success = record.last_success_at
         if snapshot.is_cooling(now.timestamp()):
             state = "cooling"
         elif error is not None and error.at > now - WINDOWS[0][1] and (success is None or success < error.at):
@@ -201,6 +217,6 @@ def deployment_health(table: DeploymentTable) -> list[DeploymentHealth]:
         until = dt.datetime.fromtimestamp(snapshot.cooldown_until, tz=dt.timezone.utc) if state == "cooling" else None
         rows.append(DeploymentHealth(
             deployment=deployment, state=state, cooldown_until=until, last_error=error,
-            windows=stats.get(deployment.id, {name: WindowStats() for name, _ in WINDOWS}),
+            windows=record.windows,
             rpm_used=snapshot.rpm_used, tpm_used=snapshot.tpm_used, in_flight=snapshot.in_flight))
     return rows
