@@ -119,7 +119,7 @@ class ActorFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEntry, site=site)
 class AuditAdmin(GatewayModelAdmin):
-    list_display = ("created_at", "actor", "action", "object_label", "changes")
+    list_display = ("created_at", "actor", "action", "object_label", "changes_in_brief")
     list_display_links = ("created_at",)
     list_filter = (ActionFilter, ObjectTypeFilter, ActorFilter)
     ordering = ("-id",)
@@ -127,6 +127,7 @@ class AuditAdmin(GatewayModelAdmin):
     fields = ("created_at", "actor", "action", "object_type", "object_id", "changes", "entry_hash")
     readonly_fields = fields
     change_list_template = "admin/keys/auditentry/change_list.html"
+    change_form_template = "admin/keys/auditentry/change_form.html"
 
     @admin.display(description="object")
     def object_label(self, entry: AuditEntry) -> SafeString:
@@ -137,7 +138,13 @@ class AuditAdmin(GatewayModelAdmin):
     @admin.display(description="change")
     def changes(self, entry: AuditEntry) -> SafeString:
         return render_to_string("admin/keys/auditentry/changes.html",
-                                {"rows": changed_fields(entry.before, entry.after)})
+                                {"rows": changed_fields(entry.before, entry.after), "is_compact": False})
+
+    @admin.display(description="change")
+    def changes_in_brief(self, entry: AuditEntry) -> SafeString:
+        """In the list, a created or deleted object's many fields fold behind their names."""
+        return render_to_string("admin/keys/auditentry/changes.html",
+                                {"rows": changed_fields(entry.before, entry.after), "is_compact": True})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -150,6 +157,10 @@ class AuditAdmin(GatewayModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         return super().changelist_view(request, {"title": "Audit log", **(extra_context or {})})
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None):
+        return super().change_view(request, object_id, form_url,
+                                   {"title": f"Audit entry {object_id}", **(extra_context or {})})
 
     def get_actions(self, request: HttpRequest) -> dict:
         return {}
