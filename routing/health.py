@@ -17,7 +17,8 @@ SECRET_PARAMS = ("api_key", "azure_ad_token", "client_secret", "azure_password",
                  "aws_session_token", "headers", "extra_headers")
 
 
-def _mode(deployment: Deployment) -> str:
+def deployment_mode(deployment: Deployment) -> str:
+    """chat, embedding or completion: model_info.mode, else guessed from the model's name."""
     mode = deployment.entry.model_info.get("mode")
     if mode:
         return str(mode)
@@ -25,9 +26,9 @@ def _mode(deployment: Deployment) -> str:
 
 
 def _probe_call(deployment: Deployment) -> ProxyCall:
-    if _mode(deployment) == "embedding":
+    if deployment_mode(deployment) == "embedding":
         call_type, body = CallType.EMBEDDING, {"model": deployment.model_name, "input": "ping"}
-    elif _mode(deployment) == "completion":
+    elif deployment_mode(deployment) == "completion":
         call_type, body = CallType.COMPLETION, {"model": deployment.model_name, "prompt": "ping", "max_tokens": 1}
     else:
         call_type, body = CallType.CHAT, {"model": deployment.model_name, "max_tokens": 1,
@@ -41,7 +42,8 @@ def describe(deployment: Deployment) -> dict:
             "api_base": deployment.public_api_base or None}
 
 
-async def _probe(deployment: Deployment) -> tuple[Deployment, str | None]:
+async def probe(deployment: Deployment) -> tuple[Deployment, str | None]:
+    """One tiny real call to the deployment: (deployment, None) or (deployment, the error)."""
     timeout = min(deployment.entry.timeout or PROBE_TIMEOUT_SECONDS, PROBE_TIMEOUT_SECONDS)
     try:
         await adapter_for(deployment.provider).send(_probe_call(deployment), deployment, timeout)
@@ -54,7 +56,7 @@ async def _probe(deployment: Deployment) -> tuple[Deployment, str | None]:
 
 async def check_health(table: DeploymentTable) -> dict:
     deployments = [d for group in table.groups.values() for d in group]
-    results = await asyncio.gather(*(_probe(d) for d in deployments))
+    results = await asyncio.gather(*(probe(d) for d in deployments))
     healthy = [describe(d) for d, error in results if error is None]
     unhealthy = [{**describe(d), "error": error} for d, error in results if error is not None]
     return {"healthy_endpoints": healthy, "unhealthy_endpoints": unhealthy,
@@ -82,7 +84,7 @@ async def model_info(table: DeploymentTable) -> list[dict]:
                 "model_info": {
                     **entry.model_info,
                     "id": deployment.id,
-                    "mode": _mode(deployment),
+                    "mode": deployment_mode(deployment),
                     "rpm": entry.rpm,
                     "tpm": entry.tpm,
                     "rpm_used": snapshot.rpm_used,

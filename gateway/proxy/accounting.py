@@ -123,7 +123,9 @@ def counted_locally(call: ProxyCall, characters: int) -> TokenUsage:
 def _event(call: ProxyCall, key: KeyContext, group: str, runtime: Runtime, outcome: Outcome, cost: Decimal,
            is_priced: bool) -> SpendEvent:
     reply, usage, error = outcome.reply, outcome.usage, outcome.error
-    deployment = runtime.deployment(reply.deployment_id) if reply else None
+    # A provider's error names the deployment that failed: the log row says which (Model health reads it).
+    deployment_id = reply.deployment_id if reply else getattr(error, "deployment_id", "") or ""
+    deployment = runtime.deployment(deployment_id) if deployment_id else None
     is_failure = error is not None and not isinstance(error, GeneratorExit)
     store_prompts = runtime.config.general_settings.extra.get("store_prompts_in_spend_logs") is True
     response = reply.reply.body if store_prompts and reply and reply.reply else None
@@ -139,7 +141,7 @@ def _event(call: ProxyCall, key: KeyContext, group: str, runtime: Runtime, outco
         end_user=call.end_user,
         model_group=reply.model_group if reply else group,
         model=deployment.entry.model if deployment else "",
-        model_id=reply.deployment_id if reply else "",
+        model_id=deployment_id,
         provider=deployment.provider if deployment else "",
         api_base=reply.api_base if reply else "",
         prompt_tokens=usage.prompt_tokens if usage else 0,
