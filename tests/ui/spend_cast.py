@@ -20,10 +20,12 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def call(gateway, key: str, *, tags: list[str] | None = None, model: str = "gpt-4.1", text: str = "hello") -> str:
+def call(gateway, key: str, *, tags: list[str] | None = None, model: str = "gpt-4.1", text: str = "hello",
+         metadata: dict | None = None) -> str:
     """One chat call; returns its request id (x-litellm-call-id)."""
+    extra = {name: value for name, value in (("tags", tags), ("metadata", metadata)) if value}
     answer = sdk(gateway, key).chat.completions.with_raw_response.create(
-        model=model, messages=[{"role": "user", "content": text}], extra_body={"tags": tags} if tags else None)
+        model=model, messages=[{"role": "user", "content": text}], extra_body=extra or None)
     return answer.headers["x-litellm-call-id"]
 
 
