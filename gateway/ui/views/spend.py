@@ -1,6 +1,6 @@
 """/ui/spend/: spend, requests and tokens per day, split by key, team, model
 group or tag, with the top keys, teams, models and tags; every table and
-chart also as CSV (?format=csv&table=<name>)."""
+chart also as CSV (?format=csv&table=<name>, same filters)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,13 +17,17 @@ from gateway.ui.csv_export import csv_response
 from gateway.ui.rights import rights_of
 from gateway.ui.site import site as ui_site
 from spend import dashboard, rollup
-from spend.dashboard import Dashboard, money
-from spend.reports import Period
+from spend.dashboard import money
+from spend.reports import Period, Totals
 
 SPLIT_LABELS = {"key": "key", "team": "team", "model": "model group", "tag": "tag"}
-STACKED_GROUPS = 5  # the split chart shows the five biggest groups, then "other"
+STACKED_GROUPS = 5  # the split chart stacks the five biggest groups, then "all others"
 TOP_ROWS = 10
-TABLES = ("daily", "split", "keys", "teams", "models", "tags")
+# CSV table name: (ranking's by=, column, panel title)
+RANKINGS = {"keys": ("key", "Key", "Top keys"), "teams": ("team", "Team", "Top teams"),
+            "models": ("model", "Model group", "Top model groups"), "tags": ("tag", "Tag", "Top tags")}
+TABLES = ("daily", "split", *RANKINGS)
+AMOUNTS = ("spend", "requests", "prompt_tokens", "completion_tokens", "total_tokens")
 
 
 def urls(site) -> list:
@@ -33,32 +37,22 @@ def urls(site) -> list:
 def spend_dashboard(request: HttpRequest) -> HttpResponse:
     period, by, problem = _parse(request)
     rights = rights_of(request)
-    board = dashboard.dashboard_read(period, by, user_id=None if rights.reads_everything else rights.actor.user_id)
+    user_id = None if rights.reads_everything else rights.actor.user_id
     if request.GET.get("format") == "csv":
-        return _csv(board, request.GET.get("table", "daily"))
-    days = _every_day(board)
+        return _csv(period, by, user_id, request.GET.get("table", "daily"))
+    days = dashboard.daily_totals(period, user_id=user_id)
+    total = dashboard.grand_total(days)
+    split = dashboard.daily_split(period, by, user_id=user_id, groups=STACKED_GROUPS)
     context = {
         **ui_site.each_context(request),
-        "title": "Spend", "board": board, "problem": problem, "by": by, "split_labels": SPLIT_LABELS,
+        "title": "Spend", "problem": problem, "by": by, "split_labels": SPLIT_LABELS, "total": total,
         "start": period.start.isoformat(), "end": period.end.isoformat(), "timezone": period.timezone,
-        "total_spend": money(board.total.spend), "csv": {name: _csv_url(request, name) for name in TABLES},
-        "charts": _charts(board, days),
-        "tops": [_top("Top keys", "keys", board.keys, "Key", board),
-                 _top("Top teams", "teams", board.teams, "Team", board),
-                 _top("Top model groups", "models", board.models, "Model group", board),
-                 _top("Top tags", "tags", board.tags, "Tag", board)],
-        "is_own_only": not rights.reads_everything,
+        "total_spend": money(total.spend), "csv": {name: _csv_url(request, name) for name in TABLES},
+        "charts": _charts(period, by, days, split),
+        "tops": [_top(table, period, by_name, user_id, total) for table, (by_name, *_) in RANKINGS.items()],
+        "is_own_only": user_id is not None,
     }
     return TemplateResponse(request, "ui/spend/dashboard.html", context)
-
-
-def _top(title: str, table: str, rows: list[dashboard.Row], column: str, board: Dashboard) -> dict:
-    """The first rows of a ranking, with each row's share of the period's spend for its bar."""
-    whole = board.total.spend or Decimal(1)
-    shown = [{"label": row.label, "detail": row.detail, "spend": money(row.totals.spend),
-              "requests": row.totals.requests, "tokens": row.totals.total_tokens,
-              "share": min(100, round(float(row.totals.spend / whole) * 100))} for row in rows[:TOP_ROWS]]
-    return {"title": title, "table": table, "column": column, "rows": shown, "more": max(0, len(rows) - TOP_ROWS)}
 
 
 def _parse(request: HttpRequest) -> tuple[Period, str, str]:
@@ -79,20 +73,36 @@ def _parse(request: HttpRequest) -> tuple[Period, str, str]:
     return Period.of(start, end, timezone_name), by, problem
 
 
-def _every_day(board: Dashboard) -> list[dt.date]:
+def _top(table: str, period: Period, by: str, user_id: str | None, total: Totals) -> dict:
+    """A ranking's first rows, each with its share of the period's spend for its bar."""
+    _, column, title = RANKINGS[table]
+    rows, count = dashboard.ranking(period, by, user_id=user_id, limit=TOP_ROWS)
+    whole = total.spend or Decimal(1)
+    shown = [{"label": row.label, "detail": row.detail, "spend": money(row.totals.spend),
+              "requests": row.totals.requests, "tokens": row.totals.total_tokens,
+              "share": min(100, round(float(row.totals.spend / whole) * 100))} for row in rows]
+    return {"title": title, "table": table, "column": column, "rows": shown, "more": max(0, count - TOP_ROWS)}
+
+
+def _every_day(period: Period) -> list[dt.date]:
     """The period's days up to today, so quiet days show as empty bars."""
-    last = min(board.period.end, board.period.today)
-    count = (last - board.period.start).days + 1
-    return [board.period.start + dt.timedelta(days=n) for n in range(max(count, 0))]
+    last = min(period.end, period.today)
+    return [period.start + dt.timedelta(days=n) for n in range(max((last - period.start).days + 1, 0))]
 
 
-def _charts(board: Dashboard, days: list[dt.date]) -> list[dict]:
-    by_day = dict(board.days)
-    labels = charts.day_labels(days)
+def _charts(period: Period, by: str, days: list[tuple[dt.date, Totals]],
+            split: list[tuple[dt.date, str, Totals]]) -> list[dict]:
+    every_day = _every_day(period)
+    by_day = dict(days)
+    labels = charts.day_labels(every_day)
 
     def series(name: str, value) -> list[charts.Series]:
-        return [charts.Series(name, [value(by_day[day]) if day in by_day else 0 for day in days])]
+        return [charts.Series(name, [value(by_day[day]) if day in by_day else 0 for day in every_day])]
 
+    stacked: dict[str, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for day, label, totals in split:
+        stacked[label][day] += totals.spend
+    order = sorted(stacked, key=lambda label: (label == dashboard.OTHER, -sum(stacked[label].values())))
     return [
         {"table": "daily", "svg": charts.bar_chart("Spend per day (USD)", labels,
                                                    series("spend", lambda t: t.spend), _short_money)},
@@ -100,21 +110,10 @@ def _charts(board: Dashboard, days: list[dt.date]) -> list[dict]:
                                                    series("requests", lambda t: t.requests), _count)},
         {"table": "daily", "svg": charts.bar_chart("Tokens per day", labels,
                                                    series("tokens", lambda t: t.total_tokens), _count)},
-        {"table": "split", "svg": charts.bar_chart(f"Spend per day by {SPLIT_LABELS[board.by]} (USD)", labels,
-                                                   _split_series(board, days), _short_money)},
+        {"table": "split", "svg": charts.bar_chart(
+            f"Spend per day by {SPLIT_LABELS[by]} (USD)", labels,
+            [charts.Series(label, [stacked[label][day] for day in every_day]) for label in order], _short_money)},
     ]
-
-
-def _split_series(board: Dashboard, days: list[dt.date]) -> list[charts.Series]:
-    overall: dict[str, Decimal] = defaultdict(Decimal)
-    for _, label, totals in board.split:
-        overall[label] += totals.spend
-    biggest = sorted(overall, key=lambda label: -overall[label])[:STACKED_GROUPS]
-    names = biggest + (["other"] if len(overall) > STACKED_GROUPS else [])
-    values = {name: defaultdict(Decimal) for name in names}
-    for day, label, totals in board.split:
-        values[label if label in biggest else "other"][day] += totals.spend
-    return [charts.Series(name, [values[name][day] for day in days]) for name in names]
 
 
 def _short_money(value) -> str:
@@ -139,23 +138,26 @@ def _csv_url(request: HttpRequest, table: str) -> str:
     return f"{request.path}?{query.urlencode()}"
 
 
-def _csv(board: Dashboard, table: str) -> HttpResponse:
+def _figures(totals: Totals) -> list:
+    return [totals.spend, totals.requests, totals.prompt_tokens, totals.completion_tokens, totals.total_tokens]
+
+
+def _csv(period: Period, by: str, user_id: str | None, table: str) -> HttpResponse:
+    """One table, every row (not only the ones the page shows)."""
     if table not in TABLES:
         raise Http404(f"No table {table!r}; one of {', '.join(TABLES)}")
-    amounts = ("spend", "requests", "prompt_tokens", "completion_tokens", "total_tokens")
-    filename = f"spend-{table}-{board.period.start}-{board.period.end}.csv"
-
-    def figures(totals) -> list:
-        return [totals.spend, totals.requests, totals.prompt_tokens, totals.completion_tokens, totals.total_tokens]
-
+    filename = f"spend-{table}-{period.start}-{period.end}.csv"
     if table == "daily":
-        return csv_response(filename, ("day", *amounts), ([day.isoformat(), *figures(t)] for day, t in board.days))
+        days = dashboard.daily_totals(period, user_id=user_id)
+        return csv_response(filename, ("day", *AMOUNTS), ([day.isoformat(), *_figures(t)] for day, t in days))
     if table == "split":
-        return csv_response(filename, ("day", board.by, *amounts),
-                            ([day.isoformat(), label, *figures(t)] for day, label, t in board.split))
-    rows = getattr(board, table)
+        split = dashboard.daily_split(period, by, user_id=user_id)
+        return csv_response(filename, ("day", by, *AMOUNTS),
+                            ([day.isoformat(), label, *_figures(t)] for day, label, t in split))
+    ranking_by, _, _ = RANKINGS[table]
+    rows, _ = dashboard.ranking(period, ranking_by, user_id=user_id)
     if table == "keys":
-        return csv_response(filename, ("key_alias", "key_name", *amounts),
-                            ([row.label, row.detail, *figures(row.totals)] for row in rows))
+        return csv_response(filename, ("key_alias", "key_name", *AMOUNTS),
+                            ([row.label, row.detail, *_figures(row.totals)] for row in rows))
     name = {"teams": "team", "models": "model_group", "tags": "tag"}[table]
-    return csv_response(filename, (name, *amounts), ([row.label, *figures(row.totals)] for row in rows))
+    return csv_response(filename, (name, *AMOUNTS), ([row.label, *_figures(row.totals)] for row in rows))
