@@ -25,6 +25,7 @@ from spend.models import SpendLog
 
 PAGE_SIZE = 50
 TEXT_FILTERS = ("key_alias", "team_id", "user_id", "status")
+MAX_KEYS_PER_ALIAS = 100
 STATUSES = ("success", "failure")
 LIST_COLUMNS = ("request_id", "start_time", "api_key", "key_alias", "team_id", "user_id", "model_group", "model_id",
                 "api_base", "prompt_tokens", "completion_tokens", "total_tokens", "spend", "latency_ms", "status",
@@ -84,9 +85,11 @@ def logs_list(request: HttpRequest) -> HttpResponse:
 def _filtered(rows: QuerySet, request: HttpRequest) -> tuple[QuerySet, dict]:
     params = request.GET
     filters = {name: params.get(name, "").strip() for name in (*TEXT_FILTERS, "model", "tag", "start", "end")}
-    for name in TEXT_FILTERS:
+    for name in ("team_id", "user_id", "status"):
         if filters[name]:
             rows = rows.filter(**{name: filters[name]})
+    if filters["key_alias"]:
+        rows = rows.filter(_of_alias(filters["key_alias"]))
     if filters["model"]:
         rows = rows.filter(model_group=filters["model"])
     if filters["tag"]:
@@ -101,6 +104,13 @@ def _filtered(rows: QuerySet, request: HttpRequest) -> tuple[QuerySet, dict]:
         if day:
             rows = rows.filter(**{lookup: rollup.day_bounds(day, timezone_name)[edge]})
     return rows, filters
+
+
+def _of_alias(alias: str) -> Q:
+    """The requests of the keys with this alias, through the indexed api_key column;
+    the log's own key_alias column (not indexed) only when no key has it any more."""
+    tokens = list(VirtualKey.objects.filter(key_alias=alias).values_list("token", flat=True)[:MAX_KEYS_PER_ALIAS])
+    return Q(api_key__in=tokens) if tokens else Q(key_alias=alias)
 
 
 def _has_tag(tag: str) -> RawSQL:
