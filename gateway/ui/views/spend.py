@@ -38,19 +38,22 @@ def spend_dashboard(request: HttpRequest) -> HttpResponse:
     period, by, problem = _parse(request)
     rights = rights_of(request)
     user_id = None if rights.reads_everything else rights.actor.user_id
+    reader = dashboard.SpendReader(period, user_id=user_id)
     if request.GET.get("format") == "csv":
-        return _csv(period, by, user_id, request.GET.get("table", "daily"))
-    days = dashboard.daily_totals(period, user_id=user_id)
+        return _csv(reader, by, request.GET.get("table", "daily"))
+    days = dashboard.daily_totals(reader)
     total = dashboard.grand_total(days)
-    split = dashboard.daily_split(period, by, user_id=user_id, groups=STACKED_GROUPS)
+    tops, biggest = {}, {}
+    for table, (ranking_by, *_) in RANKINGS.items():
+        tops[table], biggest[ranking_by] = _top(table, reader, ranking_by, total)
+    split = dashboard.daily_split_top(reader, by, biggest[by][:STACKED_GROUPS], days)
     context = {
         **ui_site.each_context(request),
         "title": "Spend", "problem": problem, "by": by, "split_labels": SPLIT_LABELS, "total": total,
         "start": period.start.isoformat(), "end": period.end.isoformat(), "timezone": period.timezone,
         "total_spend": money(total.spend), "csv": {name: _csv_url(request, name) for name in TABLES},
         "charts": _charts(period, by, days, split),
-        "tops": [_top(table, period, by_name, user_id, total) for table, (by_name, *_) in RANKINGS.items()],
-        "is_own_only": user_id is not None,
+        "tops": list(tops.values()), "is_own_only": user_id is not None,
     }
     return TemplateResponse(request, "ui/spend/dashboard.html", context)
 
@@ -73,15 +76,15 @@ def _parse(request: HttpRequest) -> tuple[Period, str, str]:
     return Period.of(start, end, timezone_name), by, problem
 
 
-def _top(table: str, period: Period, by: str, user_id: str | None, total: Totals) -> dict:
-    """A ranking's first rows, each with its share of the period's spend for its bar."""
+def _top(table: str, reader: dashboard.SpendReader, by: str, total: Totals) -> tuple[dict, list[str]]:
+    """A ranking's first rows, each with its share of the period's spend for its bar; and their ids."""
     _, column, title = RANKINGS[table]
-    rows, count = dashboard.ranking(period, by, user_id=user_id, limit=TOP_ROWS)
+    rows, ids, count = dashboard.ranking(reader, by, limit=TOP_ROWS)
     whole = total.spend or Decimal(1)
     shown = [{"label": row.label, "detail": row.detail, "spend": money(row.totals.spend),
               "requests": row.totals.requests, "tokens": row.totals.total_tokens,
               "share": min(100, round(float(row.totals.spend / whole) * 100))} for row in rows]
-    return {"title": title, "table": table, "column": column, "rows": shown, "more": max(0, count - TOP_ROWS)}
+    return {"title": title, "table": table, "column": column, "rows": shown, "more": max(0, count - TOP_ROWS)}, ids
 
 
 def _every_day(period: Period) -> list[dt.date]:
@@ -142,20 +145,20 @@ def _figures(totals: Totals) -> list:
     return [totals.spend, totals.requests, totals.prompt_tokens, totals.completion_tokens, totals.total_tokens]
 
 
-def _csv(period: Period, by: str, user_id: str | None, table: str) -> HttpResponse:
+def _csv(reader: dashboard.SpendReader, by: str, table: str) -> HttpResponse:
     """One table, every row (not only the ones the page shows)."""
     if table not in TABLES:
         raise Http404(f"No table {table!r}; one of {', '.join(TABLES)}")
-    filename = f"spend-{table}-{period.start}-{period.end}.csv"
+    filename = f"spend-{table}-{reader.period.start}-{reader.period.end}.csv"
     if table == "daily":
-        days = dashboard.daily_totals(period, user_id=user_id)
+        days = dashboard.daily_totals(reader)
         return csv_response(filename, ("day", *AMOUNTS), ([day.isoformat(), *_figures(t)] for day, t in days))
     if table == "split":
-        split = dashboard.daily_split(period, by, user_id=user_id)
+        split = dashboard.daily_split(reader, by)
         return csv_response(filename, ("day", by, *AMOUNTS),
                             ([day.isoformat(), label, *_figures(t)] for day, label, t in split))
     ranking_by, _, _ = RANKINGS[table]
-    rows, _ = dashboard.ranking(period, ranking_by, user_id=user_id)
+    rows, _, _ = dashboard.ranking(reader, ranking_by)
     if table == "keys":
         return csv_response(filename, ("key_alias", "key_name", *AMOUNTS),
                             ([row.label, row.detail, *_figures(row.totals)] for row in rows))
