@@ -20,7 +20,7 @@ NAVIGATION = (
     ("Customers", "keys_enduser_changelist", "readers"),
     ("Models", "models", "readers"),
     ("Spend", "spend", "all"),
-    ("Logs", "spend_spendlog_changelist", "all"),
+    ("Logs", "logs", "all"),
     ("Model health", "model_health", "readers"),
     ("Audit", "keys_auditentry_changelist", "readers"),
 )
