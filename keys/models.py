@@ -102,6 +102,12 @@ class VirtualKey(BudgetFields):
     updated_by = models.CharField(max_length=255, null=True, blank=True)
     models = models.JSONField(default=list, blank=True)  # last: shadows the module
 
+    class Meta:
+        # The /ui keys list's order (newest first) and its expiry filters; keys/migrations/0002
+        # adds the alias search's index.
+        indexes = [models.Index(fields=["-created_at", "-token"], name="key_newest_first"),
+                   models.Index(fields=["expires"], name="key_expires")]
+
 
 class EndUser(models.Model):
     """The `user` field of a request (LiteLLM's "customer"), with an optional budget."""
