@@ -436,11 +436,13 @@ class FakeUpstream:
             if i and behaviour.chunk_delay:
                 await asyncio.sleep(behaviour.chunk_delay)
             conn.write(chunk)
-        conn.write(_LAST_CHUNK)
         if conn.closed:
             return  # connection_lost already counted it as cancelled
         conn.streaming = False
+        # Counted before the last chunk, as on the fast path: a client may read
+        # it and ask for the counters before the next line runs.
         self.completed_streams += 1
+        conn.write(_LAST_CHUNK)
         if not conn.keep_alive:
             conn.close()
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 
 from django.conf import settings
-from concurrent.futures import ThreadPoolExecutor
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
@@ -19,16 +19,22 @@ from gateway.models import InstanceSecret
 logger = logging.getLogger("gateway.ui")
 
 SIGNING_SECRET = "django_secret_key"
+START_WAIT_SECONDS = 5
 
 
 def install_signing_secret() -> None:
     """Use DJANGO_SECRET_KEY, else the stored secret (stored now if there is
     none). Runs on a thread of its own: the ASGI app may be imported inside a
-    running event loop, where Django refuses database calls."""
+    running event loop, where Django refuses database calls. A database that
+    does not answer does not hold up the start: the secret is taken when it does."""
     if settings.IS_SECRET_KEY_FROM_ENV:
         return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(_read_or_store_secret).result()
+    reader = threading.Thread(target=_read_or_store_secret, name="signing-secret", daemon=True)
+    reader.start()
+    reader.join(timeout=START_WAIT_SECONDS)
+    if reader.is_alive():
+        logger.warning("The database did not answer within %ss: /ui sessions wait for the stored signing secret",
+                       START_WAIT_SECONDS)
 
 
 def _read_or_store_secret() -> None:
