@@ -11,7 +11,6 @@ import secrets
 import threading
 
 from django.conf import settings
-
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from gateway.models import InstanceSecret
