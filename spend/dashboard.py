@@ -1,9 +1,10 @@
 """Reads behind the /ui spend dashboard.
 
 Every figure is read as spend.reports.spend_by reads it (behind /global/spend
-and /spend/logs): past days from SpendDaily's tag == "" rows (tags: the other
-rows), today from the log, so the dashboard and the API agree (the tests
-check it to the cent). Today's log is aggregated once per page, not once per
+and /spend/logs): past days rolled up (SpendDaily's tag == "" rows, tags: the
+other rows; for everyone their sums per key, team, model or tag in
+SpendDailyBy), today from the log, so the dashboard and the API agree (the
+tests check it to the cent). Today's log is aggregated once per page, not once per
 table. Keys and teams are named once per table, only for the rows shown (in
 chunks for a CSV). `user_id` (None: everyone) limits every read to that
 user's requests.
@@ -15,20 +16,25 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import F, Sum
+from django.db.models.functions import Collate
 
 from keys.models import Team
 from spend import reports, rollup
-from spend.models import SpendDaily
+from spend.models import SpendDaily, SpendDailyBy
 from spend.reports import Period, Totals
 
 # by= value: (SpendDaily field, is it read from the per-tag rows)
 SPLITS = {"key": ("api_key", False), "team": ("team_id", False), "model": ("model_group", False),
           "tag": ("tag", True)}
+TOTAL_FROM = "model"  # the day's total, for everyone, is the sum of its few model-group rows
 NO_TEAM = "(no team)"
 NO_KEY = "(master key)"
 OTHER = "(all others)"
 NAME_CHUNK = 1000  # ids per query when naming a whole table
+SUMS = {"s_spend": Sum("spend"), "s_prompt": Sum("prompt_tokens"), "s_completion": Sum("completion_tokens"),
+        "s_requests": Sum("requests")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +47,18 @@ class Row:
 
 
 class SpendReader:
-    """spend.reports.spend_by's reads (past days from SpendDaily, today from the
-    log) with today's log aggregated once per page rather than once per table,
-    and groups that can be limited to a few ids (the split chart's biggest)."""
+    """spend.reports.spend_by's reads (past days rolled up, today from the log)
+    with today's log aggregated once per page rather than once per table.
+
+    Past days: everyone's spend (user_id None) is read from SpendDailyBy, one
+    row per day and key (or team, model group, tag); a user's from SpendDaily
+    filtered by user_id (its own index). Both hold the same sums as the
+    SpendDaily rows spend_by reads, so the figures match /global/spend.
+    """
 
     def __init__(self, period: Period, *, user_id: str | None = None) -> None:
         self.period = period
-        self.filters = {"user_id": user_id} if user_id is not None else {}
+        self.user_id = user_id
         self._today: list | None = None
 
     def today(self) -> list:
@@ -55,32 +66,81 @@ class SpendReader:
             rows = []
             if self.period.includes(self.period.today):
                 rows = rollup.aggregate_day(self.period.today, self.period.timezone, include_tags=True)
-            self._today = [row for row in rows if all(getattr(row, f) == v for f, v in self.filters.items())]
+            self._today = [row for row in rows if self.user_id is None or row.user_id == self.user_id]
         return self._today
 
-    def sums(self, dims: tuple[str, ...], *, is_tagged: bool = False,
-             only: tuple[str, set] | None = None) -> dict[tuple, Totals]:
-        """Totals per combination of `dims`; `only` = (field, ids) keeps those groups alone."""
-        period = self.period
-        rolled = SpendDaily.objects.filter(day__lt=period.today, **self.filters)
-        if period.start:
-            rolled = rolled.filter(day__gte=period.start)
-        if period.end:
-            rolled = rolled.filter(day__lte=period.end)
-        rolled = rolled.exclude(tag="") if is_tagged else rolled.filter(tag="")
-        if only:
-            rolled = rolled.filter(**{f"{only[0]}__in": only[1]})
+    def sums(self, by: str | None, *, per_day: bool = False, only: set[str] | None = None) -> dict[tuple, Totals]:
+        """Totals per (day if per_day, group of `by` if given); by None counts every request once.
+        `only`: those groups alone."""
         result: dict[tuple, Totals] = defaultdict(Totals)
-        for row in rolled.values(*dims).annotate(s_spend=Sum("spend"), s_prompt=Sum("prompt_tokens"),
-                                                 s_completion=Sum("completion_tokens"),
-                                                 s_requests=Sum("requests")).order_by():
+        dims = (("day",) if per_day else ()) + (("group",) if by else ())
+        past = self._past(by)
+        if only is not None:
+            past = past.filter(group__in=only)
+        for row in past.values(*dims).annotate(**SUMS).order_by():
             _add(result[tuple(row[d] for d in dims)], row["s_spend"], row["s_prompt"], row["s_completion"],
                  row["s_requests"])
-        for row in self.today():
-            if (row.tag != "") == is_tagged and (not only or getattr(row, only[0]) in only[1]):
-                _add(result[tuple(getattr(row, d) for d in dims)], row.spend, row.prompt_tokens,
-                     row.completion_tokens, row.requests)
+        for row in self._today_of(by, only):
+            key = ((row.day,) if per_day else ()) + ((_group_of(row, by),) if by else ())
+            _add(result[key], row.spend, row.prompt_tokens, row.completion_tokens, row.requests)
         return dict(result)
+
+    def top(self, by: str, limit: int) -> tuple[list[tuple[str, Totals]], int]:
+        """The `limit` groups with the most spend (ties by id) and how many groups there are.
+
+        The database ranks the past days (ORDER BY spend DESC LIMIT); today's
+        groups are added to their past totals. A group absent today keeps its
+        past total, so the top `limit` of those are among the past's first
+        limit + (groups today) rows: fetching that many, plus the past totals
+        of today's groups, gives the exact ranking.
+        """
+        today: dict[str, Totals] = defaultdict(Totals)
+        for row in self._today_of(by, None):
+            _add(today[_group_of(row, by)], row.spend, row.prompt_tokens, row.completion_tokens, row.requests)
+        grouped = self._past(by).values("group").annotate(**SUMS)
+        leaders = list(grouped.order_by("-s_spend", _by_code_point("group"))[:limit + len(today)])
+        found: dict[str, Totals] = defaultdict(Totals)
+        for row in [*leaders, *(grouped.filter(group__in=list(today)).order_by() if today else [])]:
+            if row["group"] not in found:
+                _add(found[row["group"]], row["s_spend"], row["s_prompt"], row["s_completion"], row["s_requests"])
+        in_past = set(found)
+        for group, totals in today.items():
+            _add(found[group], totals.spend, totals.prompt_tokens, totals.completion_tokens, totals.requests)
+        is_every_group = len(leaders) < limit + len(today)
+        past_count = len(in_past) if is_every_group else self._past(by).values("group").distinct().count()
+        count = past_count + len(set(today) - in_past)
+        ranked = sorted(found.items(), key=lambda item: (-item[1].spend, item[0]))[:limit]
+        return ranked, count
+
+    def _past(self, by: str | None):
+        """The rolled-up rows of the period's past days, each with its group as `group`."""
+        period = self.period
+        if self.user_id is None:
+            rows = SpendDailyBy.objects.filter(dimension=by or TOTAL_FROM).annotate(group=F("value"))
+        else:
+            field, is_tagged = SPLITS[by] if by else ("api_key", False)
+            rows = SpendDaily.objects.filter(user_id=self.user_id).annotate(group=F(field))
+            rows = rows.exclude(tag="") if is_tagged else rows.filter(tag="")
+        rows = rows.filter(day__lt=period.today)
+        if period.start:
+            rows = rows.filter(day__gte=period.start)
+        if period.end:
+            rows = rows.filter(day__lte=period.end)
+        return rows
+
+    def _today_of(self, by: str | None, only: set[str] | None) -> list:
+        is_tagged = by is not None and SPLITS[by][1]
+        return [row for row in self.today()
+                if (row.tag != "") == is_tagged and (only is None or _group_of(row, by) in only)]
+
+
+def _by_code_point(field: str):
+    """Ties ordered as Python orders strings (the ranking's final sort), not by the database's locale."""
+    return Collate(F(field), "C") if connection.vendor == "postgresql" else F(field)
+
+
+def _group_of(row: SpendDaily, by: str) -> str:
+    return getattr(row, SPLITS[by][0])
 
 
 def _add(totals: Totals, spend, prompt, completion, requests) -> None:
@@ -92,7 +152,7 @@ def _add(totals: Totals, spend, prompt, completion, requests) -> None:
 
 def daily_totals(reader: SpendReader) -> list[tuple[dt.date, Totals]]:
     """Per day with requests, oldest first (every request once, tagged or not)."""
-    return sorted((day, totals) for (day,), totals in reader.sums(("day",)).items())
+    return sorted((day, totals) for (day,), totals in reader.sums(None, per_day=True).items())
 
 
 def grand_total(days: list[tuple[dt.date, Totals]]) -> Totals:
@@ -104,8 +164,7 @@ def grand_total(days: list[tuple[dt.date, Totals]]) -> Totals:
 
 def daily_split(reader: SpendReader, by: str) -> list[tuple[dt.date, str, Totals]]:
     """(day, group name, totals) for every group, by day then spend."""
-    field, is_tagged = SPLITS[by]
-    found = reader.sums(("day", field), is_tagged=is_tagged)
+    found = reader.sums(by, per_day=True)
     names = _names(by, {group for _, group in found})
     return _by_day((day, names[group], totals) for (day, group), totals in found.items())
 
@@ -115,11 +174,8 @@ def daily_split_top(reader: SpendReader, by: str, biggest: list[str],
     """The split of the `biggest` groups (ids) only, the rest as "all others": for
     keys, teams and models the day's total less the biggest; tags overlap, so
     for them the others are summed (there are few tags)."""
-    field, is_tagged = SPLITS[by]
-    if is_tagged:
-        found = reader.sums(("day", field), is_tagged=True)
-    else:
-        found = reader.sums(("day", field), only=(field, set(biggest)))
+    _, is_tagged = SPLITS[by]
+    found = reader.sums(by, per_day=True, only=None if is_tagged else set(biggest))
     names = _names(by, biggest)
     rows: dict[tuple[dt.date, str], Totals] = defaultdict(Totals)
     for (day, group), totals in found.items():
@@ -143,17 +199,21 @@ def _by_day(rows) -> list[tuple[dt.date, str, Totals]]:
 
 def ranking(reader: SpendReader, by: str, *, limit: int | None = None) -> tuple[list[Row], list[str], int]:
     """The groups with the most spend, named; their ids; and how many groups there are in all."""
-    field, is_tagged = SPLITS[by]
-    found = reader.sums((field,), is_tagged=is_tagged)
-    ranked = sorted(found.items(), key=lambda item: (-item[1].spend, item[0]))[:limit]
-    groups = [group for (group,), _ in ranked]
+    if limit is None:
+        found = reader.sums(by)
+        ranked = sorted(((group, totals) for (group,), totals in found.items()),
+                        key=lambda item: (-item[1].spend, item[0]))
+        count = len(found)
+    else:
+        ranked, count = reader.top(by, limit)
+    groups = [group for group, _ in ranked]
     if by == "key":
         names = _key_names(groups)
         return [Row(label=names.get(key, (None, None))[0] or _unnamed_key(key),
                     detail=names.get(key, (None, None))[1] or "", totals=totals)
-                for (key,), totals in ranked], groups, len(found)
+                for key, totals in ranked], groups, count
     names = _names(by, groups)
-    return [Row(label=names[group], totals=totals) for (group,), totals in ranked], groups, len(found)
+    return [Row(label=names[group], totals=totals) for group, totals in ranked], groups, count
 
 
 def _names(by: str, groups) -> dict[str, str]:

@@ -6,6 +6,10 @@ Two kinds of rows, so that no report counts a request twice:
   once under "a" and once under "b"). Tag reports read these rows only, so
   their sum may exceed the day's total; that is what tags mean.
 
+Each roll-up of a day also replaces the day's SpendDailyBy rows, summed from
+the same rows: per key, team and model group from the tag == "" rows, per tag
+from the tagged ones (the /ui dashboard reads those for everyone's spend).
+
 A day is a calendar day in `litellm_settings.timezone` (UTC by default). Rows
 already rolled up keep the days of the timezone they were computed in; only a
 new roll-up of a day moves it to a new timezone.
@@ -22,7 +26,7 @@ from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from gateway.config.schema import GatewayConfig
-from spend.models import SpendDaily, SpendLog
+from spend.models import SpendDaily, SpendDailyBy, SpendLog
 
 logger = logging.getLogger("spend.rollup")
 
@@ -73,9 +77,27 @@ def roll_up_day(day: dt.date, timezone_name: str = "UTC") -> int:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK_CLASS, day.toordinal()])
         SpendDaily.objects.filter(day=day).delete()
+        SpendDailyBy.objects.filter(day=day).delete()
         rows = aggregate_day(day, timezone_name)
         SpendDaily.objects.bulk_create(rows, batch_size=500)
+        SpendDailyBy.objects.bulk_create(by_dimension(day, rows), batch_size=500)
     return len(rows)
+
+
+def by_dimension(day: dt.date, rows: list[SpendDaily]) -> list[SpendDailyBy]:
+    """The day's rows summed per key, team, model group (tag == "" rows) and tag (the tagged rows)."""
+    sums: dict[tuple[str, str], SpendDailyBy] = {}
+    for row in rows:
+        dimensions = ("tag",) if row.tag else ("key", "team", "model")
+        for dimension in dimensions:
+            value = getattr(row, SpendDailyBy.DIMENSIONS[dimension])
+            total = sums.setdefault((dimension, value), SpendDailyBy(day=day, dimension=dimension, value=value))
+            total.spend += row.spend
+            total.prompt_tokens += row.prompt_tokens
+            total.completion_tokens += row.completion_tokens
+            total.requests += row.requests
+            total.failed_requests += row.failed_requests
+    return list(sums.values())
 
 
 def aggregate_day(day: dt.date, timezone_name: str = "UTC", *, include_tags: bool = True) -> list[SpendDaily]:
