@@ -14,11 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
-from django.db import connection
 from django.db.models import F, Sum
-from django.db.models.functions import Collate
 
 from keys.models import Team
 from spend import reports, rollup
@@ -33,6 +31,9 @@ NO_TEAM = "(no team)"
 NO_KEY = "(master key)"
 OTHER = "(all others)"
 NAME_CHUNK = 1000  # ids per query when naming a whole table
+SEED_DAYS = 5  # the ranking's likely leaders: the groups of its limit x 5 biggest days
+COUNT_CAP = 1000  # a ranking counts its groups up to this many ("at least 1000")
+MONEY_STEP = rollup.MONEY_PLACES
 SUMS = {"s_spend": Sum("spend"), "s_prompt": Sum("prompt_tokens"), "s_completion": Sum("completion_tokens"),
         "s_requests": Sum("requests")}
 
@@ -48,26 +49,46 @@ class Row:
 
 class SpendReader:
     """spend.reports.spend_by's reads (past days rolled up, today from the log)
-    with today's log aggregated once per page rather than once per table.
+    with today's log aggregated once per page (per dimension) rather than once per table.
 
-    Past days: everyone's spend (user_id None) is read from SpendDailyBy, one
-    row per day and key (or team, model group, tag); a user's from SpendDaily
-    filtered by user_id (its own index). Both hold the same sums as the
-    SpendDaily rows spend_by reads, so the figures match /global/spend.
+    Everyone's spend (user_id None): past days from SpendDailyBy, one row per
+    day and key (or team, model group, tag); today from the log, summed in
+    one GROUP BY per dimension. A user's: SpendDaily filtered by user_id (its
+    own index) and today's combinations of that user. Both hold the sums of
+    the SpendDaily rows spend_by reads, so the figures match /global/spend.
     """
 
     def __init__(self, period: Period, *, user_id: str | None = None) -> None:
         self.period = period
         self.user_id = user_id
         self._today: list | None = None
+        self._today_by: dict[str, dict[str, Totals]] = {}
 
     def today(self) -> list:
+        """A user's combinations of today (SpendDaily rows, not saved)."""
         if self._today is None:
             rows = []
             if self.period.includes(self.period.today):
                 rows = rollup.aggregate_day(self.period.today, self.period.timezone, include_tags=True)
-            self._today = [row for row in rows if self.user_id is None or row.user_id == self.user_id]
+            self._today = [row for row in rows if row.user_id == self.user_id]
         return self._today
+
+    def today_by(self, by: str) -> dict[str, Totals]:
+        """Today's totals per group of `by`, read from the log once per page."""
+        if by not in self._today_by:
+            found: dict[str, Totals] = defaultdict(Totals)
+            if self.user_id is not None:
+                is_tagged = SPLITS[by][1]
+                for row in self.today():
+                    if (row.tag != "") == is_tagged:
+                        _add(found[_group_of(row, by)], row.spend, row.prompt_tokens, row.completion_tokens,
+                             row.requests)
+            elif self.period.includes(self.period.today):
+                for value, spend, prompt, completion, requests, _ in rollup.aggregate_day_by(
+                        self.period.today, self.period.timezone, by):
+                    _add(found[value], spend, prompt, completion, requests)
+            self._today_by[by] = dict(found)
+        return self._today_by[by]
 
     def sums(self, by: str | None, *, per_day: bool = False, only: set[str] | None = None) -> dict[tuple, Totals]:
         """Totals per (day if per_day, group of `by` if given); by None counts every request once.
@@ -80,37 +101,49 @@ class SpendReader:
         for row in past.values(*dims).annotate(**SUMS).order_by():
             _add(result[tuple(row[d] for d in dims)], row["s_spend"], row["s_prompt"], row["s_completion"],
                  row["s_requests"])
-        for row in self._today_of(by, only):
-            key = ((row.day,) if per_day else ()) + ((_group_of(row, by),) if by else ())
-            _add(result[key], row.spend, row.prompt_tokens, row.completion_tokens, row.requests)
+        for group, totals in self.today_by(by or TOTAL_FROM).items():
+            if only is None or group in only:
+                key = ((self.period.today,) if per_day else ()) + ((group,) if by else ())
+                _add(result[key], totals.spend, totals.prompt_tokens, totals.completion_tokens, totals.requests)
         return dict(result)
 
-    def top(self, by: str, limit: int) -> tuple[list[tuple[str, Totals]], int]:
-        """The `limit` groups with the most spend (ties by id) and how many groups there are.
+    def top(self, by: str, limit: int) -> tuple[list[tuple[str, Totals]], int, bool]:
+        """The `limit` groups with the most spend (ties by id); how many groups there are, and
+        whether that count stopped at COUNT_CAP (then there are at least that many).
 
-        The database ranks the past days (ORDER BY spend DESC LIMIT); today's
-        groups are added to their past totals. A group absent today keeps its
-        past total, so the top `limit` of those are among the past's first
-        limit + (groups today) rows: fetching that many, plus the past totals
-        of today's groups, gives the exact ranking.
+        Exact without summing every group: a group's total is the sum of at
+        most `parts` numbers (one per past day, one for today), so a total of
+        at least T has one of them at least T / parts. T is the limit-th
+        biggest total among a few likely leaders (the biggest single days);
+        only groups with such a day (an index range on spend) are summed.
         """
-        today: dict[str, Totals] = defaultdict(Totals)
-        for row in self._today_of(by, None):
-            _add(today[_group_of(row, by)], row.spend, row.prompt_tokens, row.completion_tokens, row.requests)
-        grouped = self._past(by).values("group").annotate(**SUMS)
-        leaders = list(grouped.order_by("-s_spend", _by_code_point("group"))[:limit + len(today)])
-        found: dict[str, Totals] = defaultdict(Totals)
-        for row in [*leaders, *(grouped.filter(group__in=list(today)).order_by() if today else [])]:
-            if row["group"] not in found:
-                _add(found[row["group"]], row["s_spend"], row["s_prompt"], row["s_completion"], row["s_requests"])
-        in_past = set(found)
-        for group, totals in today.items():
-            _add(found[group], totals.spend, totals.prompt_tokens, totals.completion_tokens, totals.requests)
-        is_every_group = len(leaders) < limit + len(today)
-        past_count = len(in_past) if is_every_group else self._past(by).values("group").distinct().count()
-        count = past_count + len(set(today) - in_past)
+        today = self.today_by(by)
+        past = self._past(by)
+        seeds = set(past.order_by("-spend").values_list("group", flat=True)[:limit * SEED_DAYS])
+        seeds |= set(sorted(today, key=lambda group: -today[group].spend)[:limit])
+        leaders = self._totals_of(by, seeds)
+        if len(leaders) < limit:
+            found = self._totals_of(by, None)
+        else:
+            threshold = sorted((totals.spend for totals in leaders.values()), reverse=True)[limit - 1]
+            floor = (threshold / self._parts()).quantize(MONEY_STEP, rounding=ROUND_FLOOR)
+            candidates = set(past.filter(spend__gte=floor).values_list("group", flat=True).distinct())
+            candidates |= {group for group, totals in today.items() if totals.spend >= floor}
+            found = self._totals_of(by, candidates)
         ranked = sorted(found.items(), key=lambda item: (-item[1].spend, item[0]))[:limit]
-        return ranked, count
+        in_past = list(past.order_by("group").values_list("group", flat=True).distinct()[:COUNT_CAP])
+        return ranked, len(set(in_past) | set(today)), len(in_past) == COUNT_CAP
+
+    def _totals_of(self, by: str, groups: set[str] | None) -> dict[str, Totals]:
+        return {group: totals for (group,), totals in self.sums(by, only=groups).items()}
+
+    def _parts(self) -> int:
+        """How many day figures a group's total over the period adds up."""
+        period = self.period
+        first = period.start or self._past(None).order_by("day").values_list("day", flat=True).first()
+        last = min(period.end or period.today, period.today - dt.timedelta(days=1))
+        past_days = (last - first).days + 1 if first and last >= first else 0
+        return past_days + 1
 
     def _past(self, by: str | None):
         """The rolled-up rows of the period's past days, each with its group as `group`."""
@@ -127,16 +160,6 @@ class SpendReader:
         if period.end:
             rows = rows.filter(day__lte=period.end)
         return rows
-
-    def _today_of(self, by: str | None, only: set[str] | None) -> list:
-        is_tagged = by is not None and SPLITS[by][1]
-        return [row for row in self.today()
-                if (row.tag != "") == is_tagged and (only is None or _group_of(row, by) in only)]
-
-
-def _by_code_point(field: str):
-    """Ties ordered as Python orders strings (the ranking's final sort), not by the database's locale."""
-    return Collate(F(field), "C") if connection.vendor == "postgresql" else F(field)
 
 
 def _group_of(row: SpendDaily, by: str) -> str:
@@ -197,23 +220,25 @@ def _by_day(rows) -> list[tuple[dt.date, str, Totals]]:
     return sorted(rows, key=lambda item: (item[0], -item[2].spend, item[1]))
 
 
-def ranking(reader: SpendReader, by: str, *, limit: int | None = None) -> tuple[list[Row], list[str], int]:
-    """The groups with the most spend, named; their ids; and how many groups there are in all."""
+def ranking(reader: SpendReader, by: str, *,
+            limit: int | None = None) -> tuple[list[Row], list[str], int, bool]:
+    """The groups with the most spend, named; their ids; how many groups there are in all
+    and whether that is a lower bound (counting stopped at COUNT_CAP)."""
     if limit is None:
         found = reader.sums(by)
         ranked = sorted(((group, totals) for (group,), totals in found.items()),
                         key=lambda item: (-item[1].spend, item[0]))
-        count = len(found)
+        count, is_capped = len(found), False
     else:
-        ranked, count = reader.top(by, limit)
+        ranked, count, is_capped = reader.top(by, limit)
     groups = [group for group, _ in ranked]
     if by == "key":
         names = _key_names(groups)
         return [Row(label=names.get(key, (None, None))[0] or _unnamed_key(key),
                     detail=names.get(key, (None, None))[1] or "", totals=totals)
-                for key, totals in ranked], groups, count
+                for key, totals in ranked], groups, count, is_capped
     names = _names(by, groups)
-    return [Row(label=names[group], totals=totals) for group, totals in ranked], groups, count
+    return [Row(label=names[group], totals=totals) for group, totals in ranked], groups, count, is_capped
 
 
 def _names(by: str, groups) -> dict[str, str]:

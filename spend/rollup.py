@@ -109,6 +109,48 @@ def aggregate_day(day: dt.date, timezone_name: str = "UTC", *, include_tags: boo
     return rows
 
 
+def aggregate_day_by(day: dt.date, timezone_name: str, dimension: str) -> list[tuple]:
+    """The day's sums of one dimension (SpendDailyBy's, from the log, not saved) in one GROUP BY:
+    (value, spend, prompt_tokens, completion_tokens, requests, failed_requests). The dashboard
+    reads today's this way; plain tuples, as today's keys may be tens of thousands."""
+    start, end = day_bounds(day, timezone_name)
+    if dimension == "tag":
+        return _tag_sums(start, end)
+    field = SpendDailyBy.DIMENSIONS[dimension]
+    groups = (SpendLog.objects.filter(start_time__gte=start, start_time__lt=end)
+              .values_list(Coalesce(field, Value("")))
+              .annotate(s_spend=Sum("spend"), s_prompt=Sum("prompt_tokens"), s_completion=Sum("completion_tokens"),
+                        n_requests=Count("request_id"), n_failed=Count("request_id", filter=Q(status="failure")))
+              .order_by())
+    return [(value, _money(spend), prompt or 0, completion or 0, requests, failed)
+            for value, spend, prompt, completion, requests, failed in groups]
+
+
+# Per tag only: on PostgreSQL each request's distinct tags are found beside it
+# (LATERAL), which spares the DISTINCT over every (request, tag) of the day.
+_TAG_SUMS_SQL = """
+SELECT t.tag, SUM(l.spend), SUM(l.prompt_tokens), SUM(l.completion_tokens), COUNT(*),
+       SUM(CASE WHEN l.status = 'failure' THEN 1 ELSE 0 END)
+FROM {table} l CROSS JOIN LATERAL (
+    SELECT DISTINCT substr(value, 1, {tag_length}) AS tag
+    FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(l.request_tags) = 'array'
+                                        THEN l.request_tags ELSE '[]'::jsonb END)
+) AS t
+WHERE l.start_time >= %s AND l.start_time < %s AND t.tag <> ''
+GROUP BY t.tag
+"""
+
+
+def _tag_sums(start: dt.datetime, end: dt.datetime) -> list[tuple]:
+    if connection.vendor != "postgresql":
+        return _tag_rows(start, end, "tag")
+    sql = _TAG_SUMS_SQL.format(table=connection.ops.quote_name(SpendLog._meta.db_table), tag_length=TAG_MAX_LENGTH)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start, end])
+        return [(tag, _money(spend), int(prompt or 0), int(completion or 0), int(requests), int(failed))
+                for tag, spend, prompt, completion, requests, failed in cursor.fetchall()]
+
+
 def _totals(day: dt.date, start: dt.datetime, end: dt.datetime) -> list[SpendDaily]:
     groups = (SpendLog.objects.filter(start_time__gte=start, start_time__lt=end)
               .annotate(g_team=Coalesce("team_id", Value("")), g_user=Coalesce("user_id", Value("")),
@@ -132,7 +174,7 @@ _UNNEST_TAGS = {
     "sqlite": ", json_each(CASE WHEN json_type(l.request_tags) = 'array' THEN l.request_tags ELSE '[]' END) AS t",
 }
 _TAG_TOTALS_SQL = """
-SELECT api_key, team_id, user_id, end_user, model_group, tag, SUM(spend), SUM(prompt_tokens),
+SELECT {groups}, SUM(spend), SUM(prompt_tokens),
        SUM(completion_tokens), COUNT(*), SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END)
 FROM (
     SELECT DISTINCT l.request_id, l.api_key, COALESCE(l.team_id, '') AS team_id,
@@ -143,24 +185,29 @@ FROM (
     WHERE l.start_time >= %s AND l.start_time < %s
 ) AS tagged
 WHERE tag <> ''
-GROUP BY api_key, team_id, user_id, end_user, model_group, tag
+GROUP BY {groups}
 """
+_TAG_GROUPS = "api_key, team_id, user_id, end_user, model_group, tag"
 
 
 def _tag_totals(day: dt.date, start: dt.datetime, end: dt.datetime) -> list[SpendDaily]:
+    return [SpendDaily(day=day, api_key=api_key, team_id=team_id, user_id=user_id, end_user=end_user,
+                       model_group=model_group, tag=tag, spend=spend, prompt_tokens=prompt,
+                       completion_tokens=completion, requests=requests, failed_requests=failed)
+            for api_key, team_id, user_id, end_user, model_group, tag, spend, prompt, completion, requests, failed
+            in _tag_rows(start, end, _TAG_GROUPS)]
+
+
+def _tag_rows(start: dt.datetime, end: dt.datetime, groups: str) -> list[tuple]:
     if connection.vendor not in _UNNEST_TAGS:
         raise NotImplementedError(f"the roll-up by tag knows PostgreSQL and SQLite, not {connection.vendor}")
-    sql = _TAG_TOTALS_SQL.format(table=connection.ops.quote_name(SpendLog._meta.db_table),
+    sql = _TAG_TOTALS_SQL.format(table=connection.ops.quote_name(SpendLog._meta.db_table), groups=groups,
                                  unnest=_UNNEST_TAGS[connection.vendor], tag_length=TAG_MAX_LENGTH)
     params = [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        found = cursor.fetchall()
-    return [SpendDaily(day=day, api_key=api_key, team_id=team_id, user_id=user_id, end_user=end_user,
-                       model_group=model_group, tag=tag, spend=_money(spend), prompt_tokens=int(prompt or 0),
-                       completion_tokens=int(completion or 0), requests=int(requests), failed_requests=int(failed))
-            for api_key, team_id, user_id, end_user, model_group, tag, spend, prompt, completion, requests, failed
-            in found]
+        return [(*row[:-5], _money(row[-5]), int(row[-4] or 0), int(row[-3] or 0), int(row[-2]), int(row[-1]))
+                for row in cursor.fetchall()]
 
 
 def _money(value) -> Decimal:
