@@ -86,7 +86,8 @@ class SpendReader:
             elif self.period.includes(self.period.today):
                 for value, spend, prompt, completion, requests, _ in rollup.aggregate_day_by(
                         self.period.today, self.period.timezone, by):
-                    _add(found[value], spend, prompt, completion, requests)
+                    found[value] = Totals(spend=spend, prompt_tokens=prompt, completion_tokens=completion,
+                                          requests=requests)
             self._today_by[by] = dict(found)
         return self._today_by[by]
 
