@@ -120,20 +120,27 @@ class SpendReader:
         """
         today = self.today_by(by)
         past = self._past(by)
+        # A user's rows are few and several per day and group (the bound needs one): sum them all.
+        found = self._candidates(by, limit, past, today) if self.user_id is None else None
+        if found is None:
+            found = self._totals_of(by, None)
+        ranked = sorted(found.items(), key=lambda item: (-item[1].spend, item[0]))[:limit]
+        in_past = list(past.order_by("group").values_list("group", flat=True).distinct()[:COUNT_CAP])
+        return ranked, len(set(in_past) | set(today)), len(in_past) == COUNT_CAP
+
+    def _candidates(self, by: str, limit: int, past, today: dict[str, Totals]) -> dict[str, Totals] | None:
+        """Totals of every group that may be in the top `limit` (and maybe a few more);
+        None when there are too few likely leaders to bound the rest."""
         seeds = set(past.order_by("-spend").values_list("group", flat=True)[:limit * SEED_DAYS])
         seeds |= set(sorted(today, key=lambda group: -today[group].spend)[:limit])
         leaders = self._totals_of(by, seeds)
         if len(leaders) < limit:
-            found = self._totals_of(by, None)
-        else:
-            threshold = sorted((totals.spend for totals in leaders.values()), reverse=True)[limit - 1]
-            floor = (threshold / self._parts()).quantize(MONEY_STEP, rounding=ROUND_FLOOR)
-            candidates = set(past.filter(spend__gte=floor).values_list("group", flat=True).distinct())
-            candidates |= {group for group, totals in today.items() if totals.spend >= floor}
-            found = self._totals_of(by, candidates)
-        ranked = sorted(found.items(), key=lambda item: (-item[1].spend, item[0]))[:limit]
-        in_past = list(past.order_by("group").values_list("group", flat=True).distinct()[:COUNT_CAP])
-        return ranked, len(set(in_past) | set(today)), len(in_past) == COUNT_CAP
+            return None
+        threshold = sorted((totals.spend for totals in leaders.values()), reverse=True)[limit - 1]
+        floor = (threshold / self._parts()).quantize(MONEY_STEP, rounding=ROUND_FLOOR)
+        candidates = set(past.filter(spend__gte=floor).values_list("group", flat=True).distinct())
+        candidates |= {group for group, totals in today.items() if totals.spend >= floor}
+        return self._totals_of(by, candidates)
 
     def _totals_of(self, by: str, groups: set[str] | None) -> dict[str, Totals]:
         return {group: totals for (group,), totals in self.sums(by, only=groups).items()}
