@@ -1,12 +1,13 @@
 """Reads behind the /ui spend dashboard.
 
-Every figure is read as spend.reports.spend_by reads it (behind /global/spend
-and /spend/logs): past days rolled up (SpendDaily's tag == "" rows, tags: the
-other rows; for everyone their sums per key, team, model or tag in
+Every figure sums what spend.reports.spend_by sums (behind /global/spend and
+/spend/logs): past days rolled up (SpendDaily's tag == "" rows, tags: the
+other rows; for everyone, their sums per key, team, model or tag in
 SpendDailyBy), today from the log, so the dashboard and the API agree (the
-tests check it to the cent). Today's log is aggregated once per page, not once per
-table. Keys and teams are named once per table, only for the rows shown (in
-chunks for a CSV). `user_id` (None: everyone) limits every read to that
+tests check it to the cent). Today's log is aggregated once per page and
+dimension, not once per table. Rankings sum only the groups that can reach
+the top. Keys and teams are named once per table, only for the rows shown
+(in chunks for a CSV). `user_id` (None: everyone) limits every read to that
 user's requests.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ NO_KEY = "(master key)"
 OTHER = "(all others)"
 NAME_CHUNK = 1000  # ids per query when naming a whole table
 SEED_DAYS = 5  # the ranking's likely leaders: the groups of its limit x 5 biggest days
-COUNT_CAP = 1000  # a ranking counts its groups up to this many ("at least 1000")
+COUNT_CAP = 1000  # a ranking counts past groups up to this many, then says "at least"
 MONEY_STEP = rollup.MONEY_PLACES
 SUMS = {"s_spend": Sum("spend"), "s_prompt": Sum("prompt_tokens"), "s_completion": Sum("completion_tokens"),
         "s_requests": Sum("requests")}
@@ -125,8 +126,8 @@ class SpendReader:
         if found is None:
             found = self._totals_of(by, None)
         ranked = sorted(found.items(), key=lambda item: (-item[1].spend, item[0]))[:limit]
-        in_past = list(past.order_by("group").values_list("group", flat=True).distinct()[:COUNT_CAP])
-        return ranked, len(set(in_past) | set(today)), len(in_past) == COUNT_CAP
+        in_past = list(past.order_by("group").values_list("group", flat=True).distinct()[:COUNT_CAP + 1])
+        return ranked, len(set(in_past) | set(today)), len(in_past) > COUNT_CAP
 
     def _candidates(self, by: str, limit: int, past, today: dict[str, Totals]) -> dict[str, Totals] | None:
         """Totals of every group that may be in the top `limit` (and maybe a few more);
