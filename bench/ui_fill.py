@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("spend_spenddaily", "spend_spendlog", "keys_auditentry", "keys_teammember", "keys_virtualkey",
-          "keys_enduser", "keys_team", "keys_user", "keys_budget")
+TABLES = ("spend_spenddailyby", "spend_spenddaily", "spend_spendlog", "keys_auditentry", "keys_teammember",
+          "keys_virtualkey", "keys_enduser", "keys_team", "keys_user", "keys_budget")
 MODEL_GROUPS = ("gpt-4.1", "gpt-4.1-mini", "claude-sonnet-4", "mock-gpt", "text-embedding-3-small")
 TAG_SETS = ('["prod"]', '["prod", "n8n"]', "[]", '["batch"]', '["staging"]', "[]")
 ROLES = ("internal_user", "internal_user", "internal_user", "internal_user_viewer", "proxy_admin_viewer")
@@ -237,29 +237,52 @@ GROUP BY day, api_key, team_id, user_id, end_user, model_group, tag
 """
 
 
+# SpendDailyBy, as spend.rollup.by_dimension sums a day's rows: key, team and
+# model group from the tag "" rows, tags from the tagged ones.
+ROLLUP_BY = """
+INSERT INTO spend_spenddailyby (day, dimension, value, spend, prompt_tokens, completion_tokens, requests,
+                                failed_requests)
+SELECT day, %s, {column}, SUM(spend), SUM(prompt_tokens), SUM(completion_tokens), SUM(requests),
+       SUM(failed_requests)
+FROM spend_spenddaily
+WHERE {rows}
+GROUP BY day, {column}
+"""
+BY_DIMENSION = {"key": ("api_key", "tag = ''"), "team": ("team_id", "tag = ''"),
+                "model": ("model_group", "tag = ''"), "tag": ("tag", "tag <> ''")}
+
+
 def fill_rollup() -> None:
     with secondary_indexes_dropped("spend_spenddaily"), Step("SpendDaily roll-up of every day"):
         run(ROLLUP_TOTALS)
         run(ROLLUP_TAGS)
+    with secondary_indexes_dropped("spend_spenddailyby"), Step("SpendDailyBy: per key, team, model and tag"):
+        for dimension, (column, rows) in BY_DIMENSION.items():
+            run(ROLLUP_BY.format(column=column, rows=rows), [dimension])
     check_rollup()
 
 
 def check_rollup() -> None:
-    """One day recomputed by spend/rollup.py must match the bulk roll-up."""
+    """One day recomputed by spend/rollup.py must match the bulk roll-up, and its sums per dimension."""
     from django.db.models import Sum
 
-    from spend.models import SpendDaily
-    from spend.rollup import aggregate_day
+    from spend import rollup
+    from spend.models import SpendDaily, SpendDailyBy
 
     day = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=3)
     with Step(f"checking {day} against spend.rollup.aggregate_day"):
-        expected = aggregate_day(day)
+        expected = rollup.aggregate_day(day)
         stored = SpendDaily.objects.filter(day=day).aggregate(requests=Sum("requests"), spend=Sum("spend"))
     computed = (sum(row.requests for row in expected), sum(row.spend for row in expected))
     if len(expected) != SpendDaily.objects.filter(day=day).count() or computed != (stored["requests"],
                                                                                   stored["spend"]):
         sys.exit(f"ui_fill: the bulk roll-up of {day} differs from spend/rollup.py's: "
                  f"{stored} vs {computed} over {len(expected)} rows")
+    by_dimension = {(row.dimension, row.value): (row.spend, row.requests) for row in rollup.by_dimension(day, expected)}
+    stored_by = {(dimension, value): (spend, requests) for dimension, value, spend, requests
+                 in SpendDailyBy.objects.filter(day=day).values_list("dimension", "value", "spend", "requests")}
+    if by_dimension != stored_by:
+        sys.exit(f"ui_fill: the bulk SpendDailyBy of {day} differs from spend.rollup.by_dimension's")
 
 
 def fill_totals() -> None:

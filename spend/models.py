@@ -61,4 +61,34 @@ class SpendDaily(models.Model):
         constraints = [models.UniqueConstraint(
             fields=["day", "api_key", "team_id", "user_id", "end_user", "model_group", "tag"],
             name="one_rollup_row_per_group")]
-        indexes = [models.Index(fields=["day"])]
+        indexes = [models.Index(fields=["day"]),
+                   models.Index(fields=["user_id", "day"], name="spenddaily_user_day")]  # an internal user's dashboard
+
+
+class SpendDailyBy(models.Model):
+    """SpendDaily summed per day and one dimension: key, team, model group or tag.
+
+    Written with the day's SpendDaily rows (spend.rollup.roll_up_day), so that
+    everyone's spend by key (or team, model, tag) over a month is a read of one
+    row per day and group, not a grouping of every combination. Key, team and
+    model rows sum the tag == "" rows (each request once); tag rows sum the
+    tagged ones (once per tag).
+    """
+
+    DIMENSIONS = {"key": "api_key", "team": "team_id", "model": "model_group", "tag": "tag"}  # -> SpendDaily field
+
+    day = models.DateField()
+    dimension = models.CharField(max_length=8, choices=[(name, name) for name in DIMENSIONS])
+    value = models.CharField(max_length=255, blank=True, default="")  # the key hash, team id, model group or tag
+    spend = models.DecimalField(default=0, **MONEY)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    failed_requests = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "dimension", "value"], name="one_row_per_day_and_group")]
+        indexes = [models.Index(fields=["dimension", "day"], name="spenddailyby_dimension_day"),
+                   models.Index(fields=["dimension", "value", "day"], name="spenddailyby_group_day"),
+                   # the biggest days first: where the dashboard's ranking looks for its candidates
+                   models.Index(fields=["dimension", "-spend"], name="spenddailyby_dimension_spend")]

@@ -79,12 +79,13 @@ def _parse(request: HttpRequest) -> tuple[Period, str, str]:
 def _top(table: str, reader: dashboard.SpendReader, by: str, total: Totals) -> tuple[dict, list[str]]:
     """A ranking's first rows, each with its share of the period's spend for its bar; and their ids."""
     _, column, title = RANKINGS[table]
-    rows, ids, count = dashboard.ranking(reader, by, limit=TOP_ROWS)
+    rows, ids, count, is_capped = dashboard.ranking(reader, by, limit=TOP_ROWS)
     whole = total.spend or Decimal(1)
     shown = [{"label": row.label, "detail": row.detail, "spend": money(row.totals.spend),
               "requests": row.totals.requests, "tokens": row.totals.total_tokens,
               "share": min(100, round(float(row.totals.spend / whole) * 100))} for row in rows]
-    return {"title": title, "table": table, "column": column, "rows": shown, "more": max(0, count - TOP_ROWS)}, ids
+    return {"title": title, "table": table, "column": column, "rows": shown, "more": max(0, count - len(rows)),
+            "more_is_a_floor": is_capped}, ids
 
 
 def _every_day(period: Period) -> list[dt.date]:
@@ -158,7 +159,7 @@ def _csv(reader: dashboard.SpendReader, by: str, table: str) -> HttpResponse:
         return csv_response(filename, ("day", by, *AMOUNTS),
                             ([day.isoformat(), label, *_figures(t)] for day, label, t in split))
     ranking_by, _, _ = RANKINGS[table]
-    rows, _, _ = dashboard.ranking(reader, ranking_by)
+    rows, *_ = dashboard.ranking(reader, ranking_by)
     if table == "keys":
         return csv_response(filename, ("key_alias", "key_name", *AMOUNTS),
                             ([row.label, row.detail, *_figures(row.totals)] for row in rows))
