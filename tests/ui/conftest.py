@@ -32,10 +32,12 @@ def admin_ui(ui_gateway):
     session.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Headless Chromium. .ci/run installs Debian's chromium; elsewhere these
-    tests are skipped when it is missing."""
+    tests are skipped when it is missing. Per module: Playwright's sync API
+    keeps an event loop running in the main thread while it is open, and
+    asyncio.run() in later tests refuses to start beside it."""
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
