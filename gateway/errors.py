@@ -140,7 +140,7 @@ def render_exception(exc: BaseException) -> HttpResponse:
     if isinstance(exc, (DjangoBadRequest, SuspiciousOperation)):
         return error_response(BadRequest(str(exc) or "Bad request"))
     if isinstance(exc, drf_exceptions.ValidationError):
-        field, problem = _first_problem(exc.detail)
+        field, problem = first_problem(exc.detail)
         # 422 like LiteLLM's FastAPI validation, naming the field.
         return error_response(GatewayError(f"{field}: {problem}" if field else problem, status=422, param=field,
                                            error_type="invalid_request_error"))
@@ -152,14 +152,14 @@ def render_exception(exc: BaseException) -> HttpResponse:
     return error_response(GatewayError("Internal server error", status=500))
 
 
-def _first_problem(detail, path: str = "") -> tuple[str | None, str]:
+def first_problem(detail, path: str = "") -> tuple[str | None, str]:
     """The first field error of a DRF ValidationError, as ("field.sub", "message")."""
     if isinstance(detail, dict):
         for name, inner in detail.items():
             label = name if name != "non_field_errors" else ""
-            return _first_problem(inner, f"{path}.{label}".strip(".") if label else path)
+            return first_problem(inner, f"{path}.{label}".strip(".") if label else path)
     if isinstance(detail, list) and detail:
-        return _first_problem(detail[0], path)
+        return first_problem(detail[0], path)
     return (path or None), str(detail)
 
 

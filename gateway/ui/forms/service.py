@@ -9,7 +9,7 @@ from typing import Callable, TypeVar
 from django import forms
 from rest_framework import serializers
 
-from gateway.errors import GatewayError, _first_problem
+from gateway.errors import GatewayError, first_problem
 
 Result = TypeVar("Result")
 
@@ -31,7 +31,7 @@ def validated(serializer_class: type[serializers.Serializer], data: dict) -> dic
     except GatewayError as exc:  # validate() raises BadRequest for some rules
         raise Refused(exc.param, exc.message) from None
     if not is_valid:
-        field, problem = _first_problem(serializer.errors)
+        field, problem = first_problem(serializer.errors)
         raise Refused(field, problem)
     return dict(serializer.validated_data)
 
