@@ -35,9 +35,8 @@ class GatewayAdminSite(admin.AdminSite):
     site_url = None  # the gateway has no public home page to "view"
 
     def get_urls(self):
-        # Imported here, not at start-up: each registers its model admins on this site.
+        # Imported here, not at start-up: it registers its model admins on this site.
         import keys.admin  # noqa: F401
-        import spend.admin  # noqa: F401
         from gateway.ui import pages
 
         return pages.urls(self) + super().get_urls()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from gateway.errors import GatewayError
+from gateway.ui.forms.limits import BudgetAndLimitFields
 from gateway.ui.forms.pages import ServiceAdmin, ServiceForm
 from gateway.ui.forms.service import Refused, validated
 from gateway.ui.rights import rights_of
@@ -27,21 +28,16 @@ from keys.serializers.teams import MemberSerializer, TeamNewSerializer, TeamUpda
 from keys.services import teams as team_services
 
 
-class TeamForm(ServiceForm):
+class TeamForm(ServiceForm, BudgetAndLimitFields):
     list_fields = ("models",)
     create_only = ("team_id",)
+    field_order = ("team_alias", "team_id", "models")
 
     team_alias = forms.CharField(required=False, max_length=255, label="Name")
     team_id = forms.CharField(required=False, max_length=255, label="Team id",
                               help_text="Empty: a random id. Keys and spend reports use it.")
     models = forms.CharField(required=False, label="Models",
                              help_text="Comma-separated model groups the team's keys may use; empty: all.")
-    max_budget = forms.CharField(required=False, label="Max budget (USD)")
-    budget_duration = forms.CharField(required=False, max_length=16, label="Budget resets every",
-                                      help_text='e.g. "30d", "1mo"; empty: never.')
-    rpm_limit = forms.CharField(required=False, label="Requests / minute")
-    tpm_limit = forms.CharField(required=False, label="Tokens / minute")
-    max_parallel_requests = forms.CharField(required=False, label="Parallel requests")
 
 
 class MemberForm(forms.Form):

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 
 from gateway.errors import GatewayError
 from gateway.ui import accounts
+from gateway.ui.forms.limits import BudgetAndLimitFields
 from gateway.ui.forms.pages import ServiceAdmin, ServiceForm
 from gateway.ui.rights import rights_of
 from gateway.ui.site import site
@@ -30,9 +31,10 @@ from keys.services import users as user_services
 ROLE_PILL = {"proxy_admin": "bad", "proxy_admin_viewer": "warn", "internal_user": "ok", "internal_user_viewer": ""}
 
 
-class UserForm(ServiceForm):
+class UserForm(ServiceForm, BudgetAndLimitFields):
     list_fields = ("models",)
     create_only = ("user_id",)
+    field_order = ("user_id", "user_email", "user_alias", "user_role", "models")
 
     user_id = forms.CharField(required=False, max_length=255, label="User id",
                               help_text="Empty: a random id. Also the username of their /ui login.")
@@ -41,11 +43,6 @@ class UserForm(ServiceForm):
     user_role = forms.ChoiceField(choices=[(role, role) for role in User.ROLES], initial="internal_user",
                                   label="Role", help_text="Viewers read and change nothing; proxy admins do anything.")
     models = forms.CharField(required=False, label="Models", help_text="Comma-separated; empty: all.")
-    max_budget = forms.CharField(required=False, label="Max budget (USD)")
-    budget_duration = forms.CharField(required=False, max_length=16, label="Budget resets every")
-    rpm_limit = forms.CharField(required=False, label="Requests / minute")
-    tpm_limit = forms.CharField(required=False, label="Tokens / minute")
-    max_parallel_requests = forms.CharField(required=False, label="Parallel requests")
 
     def api_fields(self) -> dict:
         values = super().api_fields()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from gateway.ui.forms.limits import BudgetAndLimitFields
+
 from gateway.ui.forms.service import comma_list, shown
 from keys.models import Team, VirtualKey
 
@@ -17,7 +19,9 @@ def team_choices(team_ids: list[str] | None) -> list[tuple[str, str]]:
                                      rows.values_list("team_id", "team_alias")]
 
 
-class KeyForm(forms.Form):
+class KeyForm(BudgetAndLimitFields):
+    field_order = ("key_alias", "team_id", "user_id", "models")  # then the limits, then duration
+
     key_alias = forms.CharField(required=False, max_length=255, label="Alias",
                                 help_text="A name to find the key by; shown in logs and spend reports.")
     team_id = forms.ChoiceField(required=False, label="Team", choices=())
@@ -25,12 +29,6 @@ class KeyForm(forms.Form):
                               help_text="The internal user the key acts as.")
     models = forms.CharField(required=False, label="Models",
                              help_text="Comma-separated model groups; empty: every model the team may use.")
-    max_budget = forms.CharField(required=False, label="Max budget (USD)")
-    budget_duration = forms.CharField(required=False, max_length=16, label="Budget resets every",
-                                      help_text='e.g. "30d", "1mo"; empty: never.')
-    rpm_limit = forms.CharField(required=False, label="Requests / minute")
-    tpm_limit = forms.CharField(required=False, label="Tokens / minute")
-    max_parallel_requests = forms.CharField(required=False, label="Parallel requests")
     duration = forms.CharField(required=False, max_length=16, label="Expires after",
                                help_text='e.g. "7d", "12h"; empty: never expires.')
 
